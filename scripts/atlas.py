@@ -1,0 +1,138 @@
+"""Run Atlas against the project's database, resolved the same way the app resolves it.
+
+    python scripts/atlas.py migrate status       # any atlas command, with `--env local`
+    python scripts/atlas.py down [--yes]         # one version back
+    python scripts/atlas.py reset [--yes]        # wipe the schema and re-apply every migration
+
+The dev database Atlas plans in (and wipes) is `<database>_atlas_dev` on the same server.
+"""
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from storefront.core.config import get_settings
+from storefront.core.database import create_database, resolve_database_url
+from storefront.core.migrations import migration_versions
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_LOSS = re.compile(r"\bDROP\s+(TABLE|COLUMN|SCHEMA)\b|\bTRUNCATE\b", re.IGNORECASE)
+
+
+def atlas_binary() -> str:
+    """The Atlas CLI, built and cached by scripts/install-atlas.sh when missing."""
+    result = subprocess.run(
+        ["bash", str(REPO_ROOT / "scripts" / "install-atlas.sh")],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+def atlas_url(url: str) -> str:
+    """A SQLAlchemy URL in Atlas's form, bound to the public schema so files stay schema-less."""
+    parsed = make_url(url)
+    query = {**parsed.query, "sslmode": "disable", "search_path": "public"}
+    return parsed.set(drivername="postgres", query=query).render_as_string(hide_password=False)
+
+
+def atlas_environment(database_url: str, dev_database_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "ATLAS_DATABASE_URL": atlas_url(database_url),
+        "ATLAS_DEV_DATABASE_URL": atlas_url(dev_database_url),
+        "ATLAS_NO_UPDATE_NOTIFIER": "1",
+    }
+
+
+def run_atlas(
+    args: Sequence[str], env: dict[str, str], *, capture: bool = False
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [atlas_binary(), *args, "--env", "local"],
+        env=env,
+        cwd=REPO_ROOT,
+        check=False,
+        text=True,
+        stdout=subprocess.PIPE if capture else None,
+    )
+
+
+def confirmed(question: str, *, assume_yes: bool) -> bool:
+    if assume_yes:
+        return True
+    if not sys.stdin.isatty():
+        print(f"{question} Refusing without a terminal; pass --yes to confirm.", file=sys.stderr)
+        return False
+    return input(f"{question} Type 'yes' to continue: ").strip() == "yes"
+
+
+def migrate_down(env: dict[str, str], *, assume_yes: bool) -> int:
+    """Go one version back with community primitives: plan, confirm, apply, then move the revision."""
+    status = run_atlas(["migrate", "status", "--format", "{{ .Current }}"], env, capture=True)
+    if status.returncode != 0:
+        return status.returncode
+    current = status.stdout.strip()
+    versions = migration_versions(REPO_ROOT / "migrations")
+    if current not in versions:
+        print(f"Nothing to roll back (current version: {current or 'none'}).", file=sys.stderr)
+        return 1
+    position = versions.index(current)
+    if position == 0:
+        print("Already at the first migration; use `task db-reset` to start over.", file=sys.stderr)
+        return 1
+    previous = versions[position - 1]
+    target = [
+        "schema",
+        "apply",
+        "--to",
+        f"file://migrations?version={previous}",
+        "--exclude",
+        "atlas_schema_revisions",
+    ]
+    plan = run_atlas([*target, "--dry-run"], env, capture=True)
+    if plan.returncode != 0:
+        return plan.returncode
+    print(f"Rolling back {current} -> {previous}. Planned changes:\n{plan.stdout}")
+    if DATA_LOSS.search(plan.stdout) and not confirmed(
+        "This drops data.", assume_yes=assume_yes
+    ):
+        return 1
+    applied = run_atlas([*target, "--auto-approve"], env)
+    if applied.returncode != 0:
+        return applied.returncode
+    return run_atlas(["migrate", "set", previous], env).returncode
+
+
+def reset(env: dict[str, str], *, assume_yes: bool) -> int:
+    if not confirmed("This deletes every table and row in the database.", assume_yes=assume_yes):
+        return 1
+    cleaned = run_atlas(["schema", "clean", "--auto-approve"], env)
+    if cleaned.returncode != 0:
+        return cleaned.returncode
+    return run_atlas(["migrate", "apply"], env).returncode
+
+
+def main(argv: list[str]) -> int:
+    database_url = asyncio.run(resolve_database_url(get_settings().database))
+    dev_name = f"{make_url(database_url).database}_atlas_dev"
+    dev_database_url = asyncio.run(create_database(database_url, dev_name))
+    env = atlas_environment(database_url, dev_database_url)
+    command, *rest = argv or ["--help"]
+    assume_yes = "--yes" in rest
+    if command == "down":
+        return migrate_down(env, assume_yes=assume_yes)
+    if command == "reset":
+        return reset(env, assume_yes=assume_yes)
+    return run_atlas(argv, env).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""Storefront: a domain-cohesive async API blueprint."""

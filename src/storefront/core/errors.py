@@ -1,0 +1,174 @@
+"""One renderer for every error response: RFC 9457 `application/problem+json`."""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+from storefront.shared.exceptions import AppError
+
+logger = logging.getLogger(__name__)
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+# Stable codes for errors raised by the framework itself rather than by us.
+HTTP_STATUS_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+class FieldError(BaseModel):
+    location: list[str | int]
+    message: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    request_id: str | None
+    errors: list[FieldError] | None = None
+
+
+class ProblemResponse(JSONResponse):
+    media_type = "application/problem+json"
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
+) -> ProblemResponse:
+    request_id: str | None = getattr(request.state, "request_id", None)
+    body = {
+        "type": f"urn:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "request_id": request_id,
+        **(extensions or {}),
+    }
+    # Set here too: a 500 is sent from outside the request-id middleware.
+    headers = {**(headers or {}), **({REQUEST_ID_HEADER: request_id} if request_id else {})}
+    return ProblemResponse(body, status_code=status, headers=headers)
+
+
+async def app_error_handler(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, AppError)
+    return problem_response(
+        request,
+        status=exc.status_code,
+        code=exc.code,
+        title=exc.title,
+        detail=exc.detail,
+        headers=exc.headers,
+        extensions=exc.extensions,
+    )
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        FieldError(location=list(error["loc"]), message=error["msg"], type=error["type"])
+        for error in exc.errors()
+    ]
+    return problem_response(
+        request,
+        status=422,
+        code="validation_failed",
+        title="Unprocessable Content",
+        detail=f"The request has {len(errors)} invalid field(s).",
+        extensions={"errors": [error.model_dump() for error in errors]},
+    )
+
+
+async def http_error_handler(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, HTTPException)
+    phrase = HTTPStatus(exc.status_code).phrase
+    return problem_response(
+        request,
+        status=exc.status_code,
+        code=HTTP_STATUS_CODES.get(exc.status_code, f"http_{exc.status_code}"),
+        title=phrase,
+        detail=exc.detail if isinstance(exc.detail, str) else phrase,
+        headers=dict(exc.headers or {}),
+    )
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> ProblemResponse:
+    logger.error("Unhandled error", exc_info=exc)
+    return problem_response(
+        request,
+        status=500,
+        code="internal_error",
+        title="Internal Server Error",
+        detail="An unexpected error occurred. Quote the request id when reporting it.",
+    )
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, app_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(HTTPException, http_error_handler)
+    app.add_exception_handler(Exception, unexpected_error_handler)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entries for a route's errors; `document_problems` gives them their schema."""
+    return {status: {"description": HTTPStatus(status).phrase} for status in statuses}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI document describe every error response as a `Problem`.
+
+    Also makes each route's one-line docstring its summary.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        for route in app.routes:
+            if isinstance(route, APIRoute) and route.summary is None and route.description:
+                route.summary, route.description = route.description, ""
+        schema = generate()
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(problem.pop("$defs", {}), Problem=problem)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        problem_content = {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        }
+        for path in schema["paths"].values():
+            for operation in path.values():
+                for status, response in operation["responses"].items():
+                    if status.isdigit() and int(status) >= 400:
+                        response["content"] = problem_content
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,63 @@
+"""The application factory: `uvicorn --factory storefront.core.main:create_app`."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import version
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from storefront.core import health
+from storefront.core.config import Settings, get_settings
+from storefront.core.database import create_engine, create_sessionmaker, resolve_database_url
+from storefront.core.errors import document_problems, register_error_handlers
+from storefront.core.logging import configure_logging
+from storefront.core.middleware import RequestContextMiddleware
+from storefront.core.migrations import migration_versions
+
+
+def create_api_router(settings: Settings) -> APIRouter:
+    """Every domain's routes, under the versioned prefix."""
+    return APIRouter(prefix=settings.api_prefix)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(await resolve_database_url(settings.database), settings.database)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Storefront API",
+        version=version("storefront"),
+        debug=settings.debug,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    # Files cannot change under a running process, so read them once.
+    app.state.migration_versions = migration_versions(settings.migrations_dir)
+
+    register_error_handlers(app)
+    document_problems(app)
+    if settings.cors.origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors.origins,
+            allow_credentials=settings.cors.allow_credentials,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID"],
+        )
+    app.add_middleware(RequestContextMiddleware)
+
+    app.include_router(health.router)
+    app.include_router(create_api_router(settings))
+    return app

@@ -1,0 +1,6 @@
+"""Every domain's models, imported so `Base.metadata` is complete (Atlas, the shell)."""
+
+from storefront.shared.models import Base
+from storefront.users.models import User
+
+__all__ = ["Base", "User"]

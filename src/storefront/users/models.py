@@ -1,0 +1,35 @@
+from enum import StrEnum
+
+from sqlalchemy import Enum, Index, String, func, true
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storefront.shared.models import Base, Timestamps, UUIDPrimaryKey
+
+
+class UserRole(StrEnum):
+    CUSTOMER = "customer"
+    ADMIN = "admin"
+
+
+class User(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "users"
+    email: Mapped[str] = mapped_column(String(320))
+    full_name: Mapped[str] = mapped_column(String(200))
+    hashed_password: Mapped[str] = mapped_column(String(255))
+    role: Mapped[UserRole] = mapped_column(
+        Enum(
+            UserRole,
+            name="role",
+            native_enum=False,
+            create_constraint=True,
+            length=16,
+            values_callable=lambda roles: [role.value for role in roles],
+        ),
+        default=UserRole.CUSTOMER,
+        server_default=UserRole.CUSTOMER.value,
+    )
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
+
+
+# Unique regardless of case, while keeping the address as the user typed it.
+Index("uq_users_email_lower", func.lower(User.email), unique=True)
