@@ -37,13 +37,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
-class TestDatabase:
+class DatabaseUnderTest:
     url: str
     dev_url: str  # an empty database on the same server, for Atlas to plan in
     source: str
 
 
-test_database_key = pytest.StashKey[TestDatabase]()
+test_database_key = pytest.StashKey[DatabaseUnderTest]()
 exit_stack_key = pytest.StashKey[contextlib.ExitStack]()
 
 
@@ -84,7 +84,7 @@ def pytest_configure(config: pytest.Config) -> None:
     applied = run_atlas(["migrate", "apply"], atlas_environment(url, dev_url), capture=True)
     if applied.returncode != 0:
         raise pytest.UsageError(f"Applying migrations to the test database failed:\n{applied}")
-    config.stash[test_database_key] = TestDatabase(url=url, dev_url=dev_url, source=source)
+    config.stash[test_database_key] = DatabaseUnderTest(url=url, dev_url=dev_url, source=source)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -97,7 +97,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 @pytest.fixture(scope="session")
-def test_database(pytestconfig: pytest.Config) -> TestDatabase:
+def test_database(pytestconfig: pytest.Config) -> DatabaseUnderTest:
     return pytestconfig.stash[test_database_key]
 
 
@@ -112,7 +112,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def settings(test_database: TestDatabase) -> Settings:
+def settings(test_database: DatabaseUnderTest) -> Settings:
     return make_settings(test_database.url)
 
 
@@ -152,6 +152,9 @@ def use_session(app: FastAPI, session: AsyncSession) -> None:
     """Make `app` serve every request from `session`, with the same unit of work as production."""
 
     async def test_session() -> AsyncIterator[AsyncSession]:
+        # What the test set up counts as committed before the request, as it
+        # would be in production, so the request's rollback cannot undo it.
+        await session.commit()
         # Nothing the test loaded may stand in for what the request must load itself.
         session.expunge_all()
         async with unit_of_work(session):

@@ -120,7 +120,8 @@ async def http_error_handler(request: Request, exc: Exception) -> ProblemRespons
 
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> ProblemResponse:
-    logger.error("Unhandled error", exc_info=exc)
+    request_id = getattr(request.state, "request_id", None)
+    logger.error("Unhandled error", exc_info=exc, extra={"request_id": request_id})
     return problem_response(
         request,
         status=500,

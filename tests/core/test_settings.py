@@ -1,0 +1,98 @@
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from storefront.core.config import DEFAULT_SECRET_KEY, Settings
+
+SAFE_PRODUCTION = {
+    "ENVIRONMENT": "production",
+    "SECRET_KEY": "a-long-random-production-secret-0123456789",
+    "DEBUG": "false",
+    "CORS_ORIGINS": '["https://shop.example.com"]',
+}
+
+
+def setting_names() -> set[str]:
+    """Every environment variable Settings reads: ENVIRONMENT, DATABASE_URL, ..."""
+    names = set()
+    for name, field in Settings.model_fields.items():
+        group = field.annotation
+        if isinstance(group, type) and issubclass(group, BaseModel):
+            names |= {f"{name}_{member}".upper() for member in group.model_fields}
+        else:
+            names.add(name.upper())
+    return names
+
+
+def settings_from(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Settings:
+    """Settings from exactly `env`, whatever the surrounding environment holds."""
+    for name in setting_names():
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_nested_groups_are_read_from_flat_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = settings_from(
+        monkeypatch,
+        {
+            "DATABASE_URL": "postgresql://app:pw@db.internal/shop",
+            "DATABASE_POOL_SIZE": "3",
+            "LOG_LEVEL": "DEBUG",
+        },
+    )
+
+    assert settings.database.url is not None
+    assert settings.database.url.get_secret_value() == "postgresql://app:pw@db.internal/shop"
+    assert settings.database.pool_size == 3
+    assert settings.log.level == "DEBUG"
+    assert "pw" not in repr(settings)
+
+
+def test_development_starts_with_no_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = settings_from(monkeypatch, {})
+
+    assert settings.environment == "development"
+    assert settings.secret_key.get_secret_value() == DEFAULT_SECRET_KEY
+    assert settings.database.url is None
+
+
+def test_production_with_safe_values_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert settings_from(monkeypatch, SAFE_PRODUCTION).is_production
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"SECRET_KEY": DEFAULT_SECRET_KEY}, "SECRET_KEY must be set to a random secret"),
+        ({"SECRET_KEY": ""}, "SECRET_KEY must be set to a random secret"),
+        ({"DEBUG": "true"}, "DEBUG must be off in production"),
+        ({"CORS_ORIGINS": '["*"]'}, "CORS_ORIGINS must list explicit origins"),
+    ],
+    ids=["default-secret", "empty-secret", "debug", "wildcard-cors"],
+)
+def test_production_refuses_unsafe_values(
+    monkeypatch: pytest.MonkeyPatch, override: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        settings_from(monkeypatch, SAFE_PRODUCTION | override)
+
+
+def test_production_refuses_a_missing_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {k: v for k, v in SAFE_PRODUCTION.items() if k != "SECRET_KEY"}
+
+    with pytest.raises(ValidationError, match="SECRET_KEY must be set"):
+        settings_from(monkeypatch, env)
+
+
+def test_every_setting_is_documented_in_env_example(repo_root: Path) -> None:
+    env_example = (repo_root / ".env.example").read_text()
+    documented = {
+        line.removeprefix("#").strip().split("=", 1)[0]
+        for line in env_example.splitlines()
+        if "=" in line
+    }
+
+    assert setting_names() <= documented
