@@ -75,7 +75,7 @@ def confirmed(question: str, *, assume_yes: bool) -> bool:
 
 
 def migrate_down(env: dict[str, str], *, assume_yes: bool) -> int:
-    """Go one version back with community primitives: plan, confirm, apply, then move the revision."""
+    """One version back with community primitives: plan, confirm, apply, move the revision."""
     status = run_atlas(["migrate", "status", "--format", "{{ .Current }}"], env, capture=True)
     if status.returncode != 0:
         return status.returncode
@@ -101,9 +101,7 @@ def migrate_down(env: dict[str, str], *, assume_yes: bool) -> int:
     if plan.returncode != 0:
         return plan.returncode
     print(f"Rolling back {current} -> {previous}. Planned changes:\n{plan.stdout}")
-    if DATA_LOSS.search(plan.stdout) and not confirmed(
-        "This drops data.", assume_yes=assume_yes
-    ):
+    if DATA_LOSS.search(plan.stdout) and not confirmed("This drops data.", assume_yes=assume_yes):
         return 1
     applied = run_atlas([*target, "--auto-approve"], env)
     if applied.returncode != 0:

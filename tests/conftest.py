@@ -104,7 +104,7 @@ def test_database(pytestconfig: pytest.Config) -> DatabaseUnderTest:
 def make_settings(database_url: str, **overrides: object) -> Settings:
     """Settings for an app under test, ignoring the developer's environment and .env."""
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         environment="test",
         database=DatabaseSettings(url=SecretStr(database_url)),
         **{"migrations_dir": REPO_ROOT / "migrations", **overrides},  # type: ignore[arg-type]

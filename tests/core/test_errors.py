@@ -7,7 +7,7 @@ def assert_problem(response: Response, status: int, code: str) -> dict[str, obje
     assert response.status_code == status
     assert response.headers["content-type"] == "application/problem+json"
     body: dict[str, object] = response.json()
-    assert PROBLEM_MEMBERS <= body.keys()
+    assert body.keys() >= PROBLEM_MEMBERS
     assert body["status"] == status
     assert body["code"] == code
     assert body["type"] == f"urn:problem:{code}"

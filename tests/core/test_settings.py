@@ -31,7 +31,7 @@ def settings_from(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Setti
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    return Settings(_env_file=None)  # type: ignore[call-arg]
+    return Settings(_env_file=None)
 
 
 def test_nested_groups_are_read_from_flat_variables(monkeypatch: pytest.MonkeyPatch) -> None:

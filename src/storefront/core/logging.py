@@ -43,7 +43,9 @@ TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
-    handler.setFormatter(JsonFormatter() if settings.is_production else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(
+        JsonFormatter() if settings.is_production else logging.Formatter(TEXT_FORMAT)
+    )
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(settings.log.level)
