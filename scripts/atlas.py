@@ -53,10 +53,11 @@ def atlas_environment(database_url: str, dev_database_url: str) -> dict[str, str
 
 
 def run_atlas(
-    args: Sequence[str], env: dict[str, str], *, capture: bool = False
+    args: Sequence[str], env: dict[str, str], *, capture: bool = False, use_env: bool = True
 ) -> subprocess.CompletedProcess[str]:
+    """Run Atlas from the repo root, with atlas.hcl's `local` env unless told otherwise."""
     return subprocess.run(
-        [atlas_binary(), *args, "--env", "local"],
+        [atlas_binary(), *args, *(["--env", "local"] if use_env else [])],
         env=env,
         cwd=REPO_ROOT,
         check=False,
@@ -74,13 +75,16 @@ def confirmed(question: str, *, assume_yes: bool) -> bool:
     return input(f"{question} Type 'yes' to continue: ").strip() == "yes"
 
 
-def migrate_down(env: dict[str, str], *, assume_yes: bool) -> int:
+def migrate_down(env: dict[str, str], migrations_dir: Path, *, assume_yes: bool) -> int:
     """One version back with community primitives: plan, confirm, apply, move the revision."""
-    status = run_atlas(["migrate", "status", "--format", "{{ .Current }}"], env, capture=True)
+    directory = ["--dir", f"file://{migrations_dir}"]
+    status = run_atlas(
+        ["migrate", "status", *directory, "--format", "{{ .Current }}"], env, capture=True
+    )
     if status.returncode != 0:
         return status.returncode
     current = status.stdout.strip()
-    versions = migration_versions(REPO_ROOT / "migrations")
+    versions = migration_versions(migrations_dir)
     if current not in versions:
         print(f"Nothing to roll back (current version: {current or 'none'}).", file=sys.stderr)
         return 1
@@ -89,24 +93,29 @@ def migrate_down(env: dict[str, str], *, assume_yes: bool) -> int:
         print("Already at the first migration; use `task db-reset` to start over.", file=sys.stderr)
         return 1
     previous = versions[position - 1]
+    # Explicit URLs rather than the env: its `src` would be a second desired state.
     target = [
         "schema",
         "apply",
+        "--url",
+        env["ATLAS_DATABASE_URL"],
+        "--dev-url",
+        env["ATLAS_DEV_DATABASE_URL"],
         "--to",
-        f"file://migrations?version={previous}",
+        f"file://{migrations_dir}?version={previous}",
         "--exclude",
         "atlas_schema_revisions",
     ]
-    plan = run_atlas([*target, "--dry-run"], env, capture=True)
+    plan = run_atlas([*target, "--dry-run"], env, capture=True, use_env=False)
     if plan.returncode != 0:
         return plan.returncode
     print(f"Rolling back {current} -> {previous}. Planned changes:\n{plan.stdout}")
     if DATA_LOSS.search(plan.stdout) and not confirmed("This drops data.", assume_yes=assume_yes):
         return 1
-    applied = run_atlas([*target, "--auto-approve"], env)
+    applied = run_atlas([*target, "--auto-approve"], env, use_env=False)
     if applied.returncode != 0:
         return applied.returncode
-    return run_atlas(["migrate", "set", previous], env).returncode
+    return run_atlas(["migrate", "set", previous, *directory], env).returncode
 
 
 def reset(env: dict[str, str], *, assume_yes: bool) -> int:
@@ -126,7 +135,7 @@ def main(argv: list[str]) -> int:
     command, *rest = argv or ["--help"]
     assume_yes = "--yes" in rest
     if command == "down":
-        return migrate_down(env, assume_yes=assume_yes)
+        return migrate_down(env, REPO_ROOT / "migrations", assume_yes=assume_yes)
     if command == "reset":
         return reset(env, assume_yes=assume_yes)
     return run_atlas(argv, env).returncode

@@ -3,7 +3,10 @@
 import shutil
 from pathlib import Path
 
-from scripts.atlas import atlas_environment, run_atlas
+import asyncpg
+
+from scripts.atlas import atlas_environment, migrate_down, run_atlas
+from storefront.core.database import create_database
 from tests.conftest import DatabaseUnderTest
 
 
@@ -43,3 +46,40 @@ def test_a_missing_migration_is_detected(
     assert "synced" not in output
     [generated] = migrations.glob("*_drift_check.sql")
     assert generated.read_text() == removed_statements
+
+
+async def column_exists(database_url: str, table: str, column: str) -> bool:
+    connection = await asyncpg.connect(database_url)
+    try:
+        found = await connection.fetchval(
+            "SELECT 1 FROM information_schema.columns WHERE table_name = $1 AND column_name = $2",
+            table,
+            column,
+        )
+    finally:
+        await connection.close()
+    return found is not None
+
+
+async def test_migrate_down_reverts_the_latest_migration_only_when_confirmed(
+    test_database: DatabaseUnderTest, repo_root: Path, tmp_path: Path
+) -> None:
+    migrations = shutil.copytree(repo_root / "migrations", tmp_path / "migrations")
+    (migrations / "29991231000000_add_nickname.sql").write_text(
+        'ALTER TABLE "users" ADD COLUMN "nickname" text NULL;\n'
+    )
+    directory = ["--dir", f"file://{migrations}"]
+    database_url = await create_database(test_database.url, "storefront_test_down", replace=True)
+    env = atlas_environment(database_url, test_database.dev_url)
+    assert run_atlas(["migrate", "hash", *directory], env).returncode == 0
+    assert run_atlas(["migrate", "apply", *directory], env).returncode == 0
+    assert await column_exists(database_url, "users", "nickname")
+
+    # Dropping a column loses data: without a terminal to confirm, nothing happens.
+    assert migrate_down(env, migrations, assume_yes=False) == 1
+    assert await column_exists(database_url, "users", "nickname")
+
+    assert migrate_down(env, migrations, assume_yes=True) == 0
+    assert not await column_exists(database_url, "users", "nickname")
+    status = run_atlas(["migrate", "status", *directory], env, capture=True)
+    assert "Pending Files:   1" in status.stdout
