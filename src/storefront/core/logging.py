@@ -5,6 +5,7 @@ import logging
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import TextIO
 
 from storefront.core.config import Settings
 
@@ -40,14 +41,18 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
 
 
-def configure_logging(settings: Settings) -> None:
+def log_handler(settings: Settings) -> "logging.StreamHandler[TextIO]":
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(
         JsonFormatter() if settings.is_production else logging.Formatter(TEXT_FORMAT)
     )
+    return handler
+
+
+def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
-    root.handlers = [handler]
+    root.handlers = [log_handler(settings)]
     root.setLevel(settings.log.level)
     # Uvicorn's own loggers go through the same handler; its access log is
     # replaced by ours, which knows the request id.

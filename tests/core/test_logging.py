@@ -1,0 +1,47 @@
+import io
+import json
+import logging
+
+from pydantic import SecretStr
+
+from storefront.core.config import Settings
+from storefront.core.logging import log_handler, request_id_var
+
+
+def emitted_line(settings: Settings) -> str:
+    handler = log_handler(settings)
+    stream = io.StringIO()
+    handler.setStream(stream)
+    record = logging.makeLogRecord(
+        {"name": "storefront.access", "levelno": logging.INFO, "levelname": "INFO"}
+        | {"msg": "GET /health/live 200", "status": 200, "duration_ms": 1.5}
+    )
+    token = request_id_var.set("req-42")
+    try:
+        handler.handle(record)
+    finally:
+        request_id_var.reset(token)
+    return stream.getvalue()
+
+
+def test_production_logs_are_one_json_object_per_line() -> None:
+    settings = Settings(_env_file=None, environment="production", secret_key=SecretStr("s" * 40))
+
+    line = emitted_line(settings)
+
+    assert line.count("\n") == 1
+    entry = json.loads(line)
+    assert entry["message"] == "GET /health/live 200"
+    assert entry["level"] == "INFO"
+    assert entry["logger"] == "storefront.access"
+    assert entry["request_id"] == "req-42"
+    assert (entry["status"], entry["duration_ms"]) == (200, 1.5)
+    assert entry["time"].endswith("+00:00")
+
+
+def test_development_logs_are_readable_text_with_the_request_id() -> None:
+    line = emitted_line(Settings(_env_file=None, environment="development"))
+
+    assert "INFO" in line
+    assert "[req-42] GET /health/live 200" in line
+    assert not line.startswith("{")
