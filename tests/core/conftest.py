@@ -57,6 +57,12 @@ async def add_user(email: str, session: DbSession) -> None:
     session.add(new_user(email))
 
 
+@probe_router.post("/users/{email}/twice", status_code=201)
+async def add_user_twice(email: str, session: DbSession) -> None:
+    """Insert the same user twice without flushing: the unit of work's commit fails."""
+    session.add_all([new_user(email), new_user(email)])
+
+
 @probe_router.post("/users/{email}/then-fail")
 async def add_user_then_fail(email: str, session: DbSession) -> None:
     """Insert a user, flush, then fail; the unit of work rolls it back."""

@@ -39,6 +39,16 @@ async def test_a_rollback_in_the_code_under_test_undoes_only_its_own_work(
     assert emails == {"before@example.com"}
 
 
+async def test_a_failed_commit_is_never_reported_as_a_success(
+    probe_client: AsyncClient, session: AsyncSession
+) -> None:
+    response = await probe_client.post("/probe/users/twice@example.com/twice")
+
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert await session.scalar(select(func.count()).select_from(User)) == 0
+
+
 async def test_session_commit_and_rollback_called_directly(
     session: AsyncSession, engine: AsyncEngine
 ) -> None:

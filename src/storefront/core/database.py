@@ -112,11 +112,10 @@ async def unit_of_work(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     """Commit when the block succeeds, roll back when it raises."""
     try:
         yield session
+        await session.commit()
     except BaseException:
         await session.rollback()
         raise
-    else:
-        await session.commit()
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
