@@ -164,21 +164,25 @@ def use_session(app: FastAPI, session: AsyncSession) -> None:
 
 
 @contextlib.asynccontextmanager
-async def client_for(app: FastAPI) -> AsyncIterator[AsyncClient]:
+async def client_for(
+    app: FastAPI, session: AsyncSession | None = None
+) -> AsyncIterator[AsyncClient]:
+    """An HTTP client for `app`, serving every request from `session` when one is given."""
+    if session is not None:
+        use_session(app, session)
     # Unexpected exceptions become the 500 response a real client would see.
     transport = ASGITransport(app=app, raise_app_exceptions=False)
-    async with AsyncClient(transport=transport, base_url="http://test") as client:
-        yield client
+    try:
+        async with AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
+    finally:
+        app.dependency_overrides.clear()
 
 
 @pytest.fixture
 async def client(app: FastAPI, session: AsyncSession) -> AsyncIterator[AsyncClient]:
-    use_session(app, session)
-    try:
-        async with client_for(app) as client:
-            yield client
-    finally:
-        app.dependency_overrides.clear()
+    async with client_for(app, session) as client:
+        yield client
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from storefront.core.database import DbSession
 from storefront.core.main import create_app
 from storefront.shared.exceptions import ConflictError
 from storefront.users.models import User
-from tests.conftest import client_for, use_session
+from tests.conftest import client_for
 
 
 class Widget(BaseModel):
@@ -81,9 +81,5 @@ async def probe_app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 @pytest.fixture
 async def probe_client(probe_app: FastAPI, session: AsyncSession) -> AsyncIterator[AsyncClient]:
-    use_session(probe_app, session)
-    try:
-        async with client_for(probe_app) as client:
-            yield client
-    finally:
-        probe_app.dependency_overrides.clear()
+    async with client_for(probe_app, session) as client:
+        yield client
