@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -25,6 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_LOSS = re.compile(r"\bDROP\s+(TABLE|COLUMN|SCHEMA)\b|\bTRUNCATE\b", re.IGNORECASE)
 
 
+@cache
 def atlas_binary() -> str:
     """The Atlas CLI, built and cached by scripts/install-atlas.sh when missing."""
     result = subprocess.run(
@@ -39,13 +41,15 @@ def atlas_binary() -> str:
 def atlas_url(url: str) -> str:
     """A SQLAlchemy URL in Atlas's form, bound to the public schema so files stay schema-less."""
     parsed = make_url(url)
-    query = {**parsed.query, "sslmode": "disable", "search_path": "public"}
+    query = {"sslmode": "disable", **parsed.query, "search_path": "public"}
     return parsed.set(drivername="postgres", query=query).render_as_string(hide_password=False)
 
 
 def atlas_environment(database_url: str, dev_database_url: str) -> dict[str, str]:
     return {
         **os.environ,
+        # atlas.hcl runs `python scripts/print_schema.py`: make it this interpreter.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "ATLAS_DATABASE_URL": atlas_url(database_url),
         "ATLAS_DEV_DATABASE_URL": atlas_url(dev_database_url),
         "ATLAS_NO_UPDATE_NOTIFIER": "1",

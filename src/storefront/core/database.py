@@ -1,12 +1,11 @@
 """Where the database is, the engine, and the request's unit of work."""
 
 import asyncio
-import contextlib
 import re
 import signal
 import warnings
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Annotated
 
@@ -41,15 +40,15 @@ async def resolve_database_url(settings: DatabaseSettings) -> str:
     return await create_database(server_url, APP_DATABASE)
 
 
-def start_embedded_server(data_dir: Path, *, cleanup_mode: str | None = None) -> str:
+def start_embedded_server(data_dir: Path) -> str:
     """Start (or reuse) an embedded PostgreSQL in `data_dir`; return its server URL.
 
-    With the default `cleanup_mode=None` the server outlives this process, so one
-    server and its data are shared by `task run`, `task shell` and Atlas.
+    The server outlives this process, so one server and its data are shared by
+    `task run`, `task shell` and Atlas until `stop_embedded_server`.
     """
     data_dir = data_dir.resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
-    server = get_server(data_dir, cleanup_mode=cleanup_mode)
+    server = get_server(data_dir, cleanup_mode=None)
     url: str = server.get_uri()
     return url
 
@@ -73,7 +72,7 @@ async def create_database(server_url: str, name: str, *, replace: bool = False) 
         if replace:
             await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            with contextlib.suppress(asyncpg.DuplicateDatabaseError):  # created concurrently
+            with suppress(asyncpg.DuplicateDatabaseError):  # created concurrently
                 await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
         await connection.close()
