@@ -24,7 +24,7 @@ from scripts.atlas import atlas_environment, run_atlas
 from storefront.core.config import DatabaseSettings, Settings
 from storefront.core.database import (
     create_database,
-    get_session,
+    get_transactions,
     start_embedded_server,
     stop_embedded_server,
     unit_of_work,
@@ -149,9 +149,10 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 
 
 def use_session(app: FastAPI, session: AsyncSession) -> None:
-    """Make `app` serve every request from `session`, with the same unit of work as production."""
+    """Run every unit of work `app` opens on `session`; commits and rollbacks become savepoints."""
 
-    async def test_session() -> AsyncIterator[AsyncSession]:
+    @contextlib.asynccontextmanager
+    async def test_transaction() -> AsyncIterator[AsyncSession]:
         # What the test set up counts as committed before the request, as it
         # would be in production, so the request's rollback cannot undo it.
         await session.commit()
@@ -160,7 +161,7 @@ def use_session(app: FastAPI, session: AsyncSession) -> None:
         async with unit_of_work(session):
             yield session
 
-    app.dependency_overrides[get_session] = test_session
+    app.dependency_overrides[get_transactions] = lambda: test_transaction
 
 
 @contextlib.asynccontextmanager

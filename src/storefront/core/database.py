@@ -4,8 +4,9 @@ import asyncio
 import re
 import signal
 import warnings
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -108,7 +109,7 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 @asynccontextmanager
 async def unit_of_work(session: AsyncSession) -> AsyncIterator[AsyncSession]:
-    """Commit when the block succeeds, roll back when it raises."""
+    """Commit when the block succeeds, roll back when it (or the commit) fails."""
     try:
         yield session
         await session.commit()
@@ -117,12 +118,33 @@ async def unit_of_work(session: AsyncSession) -> AsyncIterator[AsyncSession]:
         raise
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+@asynccontextmanager
+async def transaction(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """A new session whose work is one unit of work."""
     async with sessionmaker() as session, unit_of_work(session):
         yield session
 
 
-# scope="function" ends the unit of work (commit included) before the response
-# is sent, so a failed commit can never reach the client as a success.
+# Opens a unit of work: `async with transactions() as session: ...`
+TransactionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+
+def get_transactions(request: Request) -> TransactionFactory:
+    return partial(transaction, request.app.state.sessionmaker)
+
+
+Transactions = Annotated[TransactionFactory, Depends(get_transactions)]
+
+
+async def get_session(transactions: Transactions) -> AsyncIterator[AsyncSession]:
+    async with transactions() as session:
+        yield session
+
+
+# The request's unit of work. scope="function" ends it (commit included) before
+# the response is sent, so a failed commit can never reach the client as a success.
+# Endpoints that must persist something while answering with an error (a failed
+# login, a reused refresh token) open their own units of work with `Transactions`.
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]

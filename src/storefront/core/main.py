@@ -7,18 +7,24 @@ from importlib.metadata import version
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from storefront.auth.passwords import PasswordHasher
+from storefront.auth.router import router as auth_router
 from storefront.core import health
-from storefront.core.config import Settings, get_settings
+from storefront.core.config import API_PREFIX, Settings, get_settings
 from storefront.core.database import create_engine, create_sessionmaker, resolve_database_url
 from storefront.core.errors import document_problems, register_error_handlers
 from storefront.core.logging import configure_logging
-from storefront.core.middleware import RequestContextMiddleware
+from storefront.core.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
 from storefront.core.migrations import migration_versions
+from storefront.users.router import router as users_router
 
 
-def create_api_router(settings: Settings) -> APIRouter:
+def create_api_router() -> APIRouter:
     """Every domain's routes, under the versioned prefix."""
-    return APIRouter(prefix=settings.api_prefix)
+    router = APIRouter(prefix=API_PREFIX)
+    router.include_router(auth_router)
+    router.include_router(users_router)
+    return router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -42,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.password_hasher = PasswordHasher(settings.auth)
     # Files cannot change under a running process, so read them once.
     app.state.migration_versions = migration_versions(settings.migrations_dir)
 
@@ -56,8 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["X-Request-ID"],
         )
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
 
     app.include_router(health.router)
-    app.include_router(create_api_router(settings))
+    app.include_router(create_api_router())
     return app

@@ -4,6 +4,12 @@ import os
 import threading
 import time
 import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 _RANDOM_BITS = 74  # 12 bits of rand_a and 62 of rand_b around the version and variant
 _lock = threading.Lock()
@@ -29,3 +35,70 @@ def uuid7() -> uuid.UUID:
     rand_a, rand_b = random >> 62, random & (2**62 - 1)
     value = unix_ms << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b
     return uuid.UUID(int=value)
+
+
+# TypeIDs (https://github.com/jetify-com/typeid): `<prefix>_<26 chars of Crockford base32>`,
+# the UUID's 128 bits with two leading zero bits, so the first character is 0-7.
+_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+_VALUES = {character: value for value, character in enumerate(_ALPHABET)}
+_SUFFIX_LENGTH = 26
+_EXAMPLE = uuid.UUID("01936b2e-3c4d-7a5b-8c6d-7e8f9a0b1c2d")
+
+
+def format_typeid(prefix: str, value: uuid.UUID) -> str:
+    number = value.int
+    characters = []
+    for _ in range(_SUFFIX_LENGTH):
+        characters.append(_ALPHABET[number & 31])
+        number >>= 5
+    return f"{prefix}_{''.join(reversed(characters))}"
+
+
+def parse_typeid(prefix: str, text: str) -> uuid.UUID:
+    """The UUID in a TypeID with exactly this prefix; ValueError for anything else."""
+    head, separator, suffix = text.rpartition("_")
+    if not separator or head != prefix:
+        raise ValueError(f"expected an id starting with '{prefix}_'")
+    if len(suffix) != _SUFFIX_LENGTH or suffix[0] > "7" or not set(suffix) <= _VALUES.keys():
+        raise ValueError(f"not a well-formed '{prefix}_' id")
+    number = 0
+    for character in suffix:
+        number = number << 5 | _VALUES[character]
+    return uuid.UUID(int=number)
+
+
+@dataclass(frozen=True)
+class TypeId:
+    """Pydantic annotation: a UUID that the API reads and writes as a TypeID.
+
+    `UserId = Annotated[uuid.UUID, TypeId("user")]`
+    """
+
+    prefix: str
+
+    def __get_pydantic_core_schema__(
+        self, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            self._validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda value: format_typeid(self.prefix, value),
+                return_schema=core_schema.str_schema(),
+            ),
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {
+            "type": "string",
+            "pattern": f"^{self.prefix}_[0-7][{_ALPHABET}]{{25}}$",
+            "examples": [format_typeid(self.prefix, _EXAMPLE)],
+        }
+
+    def _validate(self, value: object) -> uuid.UUID:
+        if isinstance(value, uuid.UUID):  # from the database
+            return value
+        if isinstance(value, str):
+            return parse_typeid(self.prefix, value)
+        raise ValueError(f"expected an id starting with '{self.prefix}_'")

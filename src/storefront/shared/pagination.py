@@ -5,6 +5,7 @@ import binascii
 import hashlib
 import hmac
 import json
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -43,6 +44,21 @@ def encode_cursor(position: dict[str, Any], secret: str) -> str:
     """Sign a JSON-serialisable position (e.g. the last row's sort key and id)."""
     payload = json.dumps(position, separators=(",", ":"), sort_keys=True).encode()
     return f"{_b64encode(payload)}.{_b64encode(_signature(payload, secret))}"
+
+
+def page_of(
+    rows: Sequence[ItemT],
+    *,
+    limit: int,
+    position: Callable[[ItemT], dict[str, Any]],
+    secret: str,
+) -> "Page[ItemT]":
+    """A page from up to `limit + 1` rows: the extra row only says a next page exists."""
+    items = list(rows[:limit])
+    has_more = len(rows) > limit
+    return Page(
+        items=items, next_cursor=encode_cursor(position(items[-1]), secret) if has_more else None
+    )
 
 
 def decode_cursor(cursor: str, secret: str) -> dict[str, Any]:

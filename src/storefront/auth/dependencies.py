@@ -1,0 +1,61 @@
+"""Who is calling: `CurrentUser` and `AdminUser`, for any domain's routes."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from storefront.auth.exceptions import InvalidTokenError, MissingTokenError
+from storefront.auth.passwords import PasswordHasher
+from storefront.auth.tokens import AccessClaims, decode_access_token
+from storefront.core.config import API_PREFIX, AppSettings
+from storefront.core.database import Transactions
+from storefront.shared.exceptions import PermissionDeniedError
+from storefront.users import service as users_service
+from storefront.users.models import User, UserRole
+
+# auto_error=False: a missing token is reported as our own problem document.
+bearer_token = OAuth2PasswordBearer(tokenUrl=f"{API_PREFIX}/auth/token", auto_error=False)
+
+
+def get_access_claims(
+    token: Annotated[str | None, Depends(bearer_token)], settings: AppSettings
+) -> AccessClaims:
+    if token is None:
+        raise MissingTokenError
+    return decode_access_token(token, settings.secret_key.get_secret_value())
+
+
+AccessTokenClaims = Annotated[AccessClaims, Depends(get_access_claims)]
+
+
+async def get_current_user(claims: AccessTokenClaims, transactions: Transactions) -> User:
+    """The caller's account, read afresh on every request so deactivation and role
+    changes apply at once. It is read in its own short transaction: the connection is
+    back in the pool before the endpoint runs, and the object is detached, so the
+    endpoint's unit of work cannot change it by accident."""
+    async with transactions() as session:
+        user = await users_service.find_user(session, claims.user_id)
+    if user is None or not user.is_active:
+        raise InvalidTokenError("The account of this token is inactive or gone.")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_admin(user: CurrentUser) -> User:
+    if user.role is not UserRole.ADMIN:
+        raise PermissionDeniedError("Only admins may do this.")
+    return user
+
+
+AdminUser = Annotated[User, Depends(require_admin)]
+
+
+def get_password_hasher(request: Request) -> PasswordHasher:
+    hasher: PasswordHasher = request.app.state.password_hasher
+    return hasher
+
+
+Hasher = Annotated[PasswordHasher, Depends(get_password_hasher)]

@@ -1,0 +1,39 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storefront.shared.models import Base, UUIDPrimaryKey
+
+
+class RefreshToken(UUIDPrimaryKey, Base):
+    """One refresh token of a login's family; only its SHA-256 is stored."""
+
+    __tablename__ = "refresh_tokens"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    # Every token rotated from the same login shares the family id.
+    family_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    rotated_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class LoginFailure(UUIDPrimaryKey, Base):
+    """A failed login, kept for the throttling window; shared by every app process."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_email_failed_at", "email", "failed_at"),
+        Index("ix_login_failures_client_address_failed_at", "client_address", "failed_at"),
+    )
+
+    # Lower-cased, so the counter is the account's whatever the case typed.
+    email: Mapped[str] = mapped_column(String(320))
+    client_address: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime]

@@ -1,0 +1,66 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, status
+
+from storefront.auth import service
+from storefront.auth.dependencies import Hasher
+from storefront.auth.schemas import RefreshTokenBody, TokenResponse
+from storefront.core.config import AppSettings
+from storefront.core.database import DbSession, Transactions
+from storefront.core.errors import problem_responses
+from storefront.users import service as users_service
+from storefront.users.schemas import PASSWORD_MAX_LENGTH, UserCreate, UserRead
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(409, 422),
+)
+async def register(body: UserCreate, session: DbSession, hasher: Hasher) -> UserRead:
+    """Create a customer account."""
+    hashed_password = await hasher.hash(body.password)  # before the session touches the pool
+    user = await users_service.create_user(
+        session, email=body.email, full_name=body.full_name, hashed_password=hashed_password
+    )
+    return UserRead.model_validate(user)
+
+
+@router.post("/token", responses=problem_responses(401, 422, 429))
+async def log_in(
+    username: Annotated[str, Form(max_length=320, description="The account's email.")],
+    password: Annotated[str, Form(max_length=PASSWORD_MAX_LENGTH)],
+    request: Request,
+    transactions: Transactions,
+    hasher: Hasher,
+    settings: AppSettings,
+) -> TokenResponse:
+    """Log in with email and password (OAuth2 password flow) for an access and refresh token."""
+    tokens = await service.log_in(
+        transactions,
+        hasher,
+        settings,
+        email=username,
+        password=password,
+        client_address=request.client.host if request.client else "unknown",
+    )
+    return TokenResponse.model_validate(tokens, from_attributes=True)
+
+
+@router.post("/refresh", responses=problem_responses(401, 422))
+async def refresh(
+    body: RefreshTokenBody, transactions: Transactions, settings: AppSettings
+) -> TokenResponse:
+    """Exchange a refresh token for a new pair; the old one stops working."""
+    tokens = await service.rotate_refresh_token(
+        transactions, settings, refresh_token=body.refresh_token
+    )
+    return TokenResponse.model_validate(tokens, from_attributes=True)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(422))
+async def log_out(body: RefreshTokenBody, session: DbSession) -> None:
+    """Revoke the refresh token and every token rotated from the same login."""
+    await service.log_out(session, refresh_token=body.refresh_token)

@@ -1,0 +1,15 @@
+from typing import Annotated
+
+from fastapi import Depends, Path
+
+from storefront.core.database import DbSession
+from storefront.users import service
+from storefront.users.models import User
+from storefront.users.schemas import UserId
+
+
+async def get_user_in_path(user_id: Annotated[UserId, Path()], session: DbSession) -> User:
+    return await service.get_user(session, user_id)
+
+
+UserInPath = Annotated[User, Depends(get_user_in_path)]

@@ -1,0 +1,118 @@
+import uuid
+from datetime import datetime
+from typing import Annotated, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from storefront.shared.ids import TypeId
+from storefront.users.models import UserRole
+
+UserId = Annotated[uuid.UUID, TypeId("user")]
+
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_MAX_LENGTH = 128
+
+
+def _mixes_character_classes(password: str) -> str:
+    classes = (str.islower, str.isupper, str.isdigit, lambda c: not c.isalnum())
+    if sum(any(is_class(c) for c in password) for is_class in classes) < 2:
+        raise ValueError(
+            "Password must mix at least two of: lower case, upper case, digits, other characters"
+        )
+    return password
+
+
+def check_password_is_not_email(password: str, email: str) -> None:
+    if password.strip().casefold() == email.strip().casefold():
+        raise ValueError("Password must not be the email address")
+
+
+def _no_control_characters(value: str) -> str:
+    if any(not c.isprintable() for c in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+NewPassword = Annotated[
+    str,
+    StringConstraints(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH),
+    AfterValidator(_mixes_character_classes),
+]
+FullName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_no_control_characters),
+]
+Email = Annotated[EmailStr, StringConstraints(max_length=320)]
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email
+    password: NewPassword
+    full_name: FullName
+
+    @field_validator("password")
+    @classmethod
+    def password_is_not_the_email(cls, password: str, info: ValidationInfo) -> str:
+        if email := info.data.get("email"):  # absent when the email itself was invalid
+            check_password_is_not_email(password, email)
+        return password
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UserId
+    email: str
+    full_name: str
+    role: UserRole
+    is_active: bool
+    created_at: datetime
+
+
+class MeUpdate(BaseModel):
+    """Changing `password` requires `current_password`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: FullName | None = None
+    password: NewPassword | None = None
+    current_password: Annotated[str, StringConstraints(max_length=PASSWORD_MAX_LENGTH)] | None = (
+        None
+    )
+
+    @model_validator(mode="after")
+    def current_password_comes_with_a_new_one(self) -> Self:
+        if self.password is not None and self.current_password is None:
+            raise ValueError("current_password is required to change the password")
+        return self
+
+
+class UserAdminUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: FullName | None = None
+    role: UserRole | None = None
+    is_active: bool | None = None
+
+
+class UserFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=512)
+    role: UserRole | None = None
+    is_active: bool | None = None
+    email_prefix: str | None = Field(default=None, min_length=1, max_length=320)
