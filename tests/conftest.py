@@ -21,7 +21,8 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from scripts.atlas import atlas_environment, run_atlas
-from storefront.core.config import DatabaseSettings, Settings
+from storefront.auth.passwords import PasswordHasher
+from storefront.core.config import AuthSettings, DatabaseSettings, Settings
 from storefront.core.database import (
     create_database,
     get_transactions,
@@ -30,6 +31,8 @@ from storefront.core.database import (
     unit_of_work,
 )
 from storefront.core.main import create_app
+from storefront.users.models import User, UserRole
+from tests.factories import bearer, create_user, log_in_tokens
 
 TEST_DATABASE = "storefront_test"
 TEST_DEV_DATABASE = "storefront_test_atlas_dev"
@@ -101,14 +104,19 @@ def test_database(pytestconfig: pytest.Config) -> DatabaseUnderTest:
     return pytestconfig.stash[test_database_key]
 
 
-def make_settings(database_url: str, **overrides: object) -> Settings:
+def make_settings(
+    database_url: str, *, database: dict[str, object] | None = None, **overrides: object
+) -> Settings:
     """Settings for an app under test, ignoring the developer's environment and .env."""
-    return Settings(
-        _env_file=None,
-        environment="test",
-        database=DatabaseSettings(url=SecretStr(database_url)),
-        **{"migrations_dir": REPO_ROOT / "migrations", **overrides},  # type: ignore[arg-type]
-    )
+    defaults: dict[str, object] = {
+        "environment": "test",
+        "secret_key": SecretStr("test-secret-" + "0123456789abcdef" * 4),
+        "migrations_dir": REPO_ROOT / "migrations",
+        # The cheapest Argon2id parameters it accepts: tests hash a lot.
+        "auth": AuthSettings(argon2_time_cost=1, argon2_memory_kib=8192),
+        "database": DatabaseSettings.model_validate({"url": database_url, **(database or {})}),
+    }
+    return Settings(_env_file=None, **(defaults | overrides))  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")
@@ -195,3 +203,29 @@ def repo_root() -> Path:
 def settings_for() -> Callable[..., Settings]:
     """Build settings for a second app under test, e.g. one whose database is unreachable."""
     return make_settings
+
+
+@pytest.fixture(scope="session")
+def hasher(app: FastAPI) -> PasswordHasher:
+    password_hasher: PasswordHasher = app.state.password_hasher
+    return password_hasher
+
+
+@pytest.fixture
+async def customer(session: AsyncSession, hasher: PasswordHasher) -> User:
+    return await create_user(session, hasher, email="customer@example.com")
+
+
+@pytest.fixture
+async def admin(session: AsyncSession, hasher: PasswordHasher) -> User:
+    return await create_user(session, hasher, email="admin@example.com", role=UserRole.ADMIN)
+
+
+@pytest.fixture
+async def customer_headers(client: AsyncClient, customer: User) -> dict[str, str]:
+    return bearer((await log_in_tokens(client, customer.email))["access_token"])
+
+
+@pytest.fixture
+async def admin_headers(client: AsyncClient, admin: User) -> dict[str, str]:
+    return bearer((await log_in_tokens(client, admin.email))["access_token"])

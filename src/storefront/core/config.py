@@ -13,6 +13,8 @@ API_PREFIX = "/api/v1"
 # A placeholder that lets development start without configuration and that
 # production refuses.
 DEFAULT_SECRET_KEY = "change-me-in-production"  # noqa: S105 - a known placeholder
+# HS256 keys shorter than the hash (32 bytes) weaken the signature (RFC 7518 3.2).
+MIN_SECRET_KEY_LENGTH = 32
 
 
 class DatabaseSettings(BaseModel):
@@ -78,8 +80,12 @@ class Settings(BaseSettings):
         if not self.is_production:
             return self
         problems = []
-        if self.secret_key.get_secret_value() in ("", DEFAULT_SECRET_KEY):
-            problems.append("SECRET_KEY must be set to a random secret in production")
+        secret_key = self.secret_key.get_secret_value()
+        if secret_key == DEFAULT_SECRET_KEY or len(secret_key) < MIN_SECRET_KEY_LENGTH:
+            problems.append(
+                "SECRET_KEY must be set to a random secret of at least "
+                f"{MIN_SECRET_KEY_LENGTH} characters in production"
+            )
         if self.debug:
             problems.append("DEBUG must be off in production")
         if "*" in self.cors.origins:

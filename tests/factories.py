@@ -1,0 +1,49 @@
+"""Small async factories and helpers; fixtures live in conftest.py."""
+
+from typing import Any
+
+from httpx import AsyncClient, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storefront.auth.passwords import PasswordHasher
+from storefront.shared.ids import uuid7
+from storefront.users import service as users_service
+from storefront.users.models import User, UserRole
+
+PASSWORD = "Correct-Horse-42"
+
+
+async def create_user(
+    session: AsyncSession,
+    hasher: PasswordHasher,
+    *,
+    email: str | None = None,
+    password: str = PASSWORD,
+    full_name: str = "Test User",
+    role: UserRole = UserRole.CUSTOMER,
+    is_active: bool = True,
+) -> User:
+    user = await users_service.create_user(
+        session,
+        email=email or f"user-{uuid7().hex[-12:]}@example.com",
+        full_name=full_name,
+        hashed_password=await hasher.hash(password),
+        role=role,
+    )
+    user.is_active = is_active
+    await session.flush()
+    return user
+
+
+async def log_in(client: AsyncClient, email: str, password: str = PASSWORD) -> Response:
+    return await client.post("/api/v1/auth/token", data={"username": email, "password": password})
+
+
+async def log_in_tokens(client: AsyncClient, email: str, password: str = PASSWORD) -> Any:
+    response = await log_in(client, email, password)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def bearer(access_token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {access_token}"}
