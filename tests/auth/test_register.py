@@ -64,7 +64,10 @@ async def test_the_stored_password_is_an_argon2id_hash(
         ({"password": "A1" * 64 + "x"}, "password"),  # 129 characters
         ({"password": "alllowercaseletters"}, "password"),  # one character class
         ({"password": "123456789012345"}, "password"),
-        ({"email": "longer-Pass-99@example.com", "password": "longer-Pass-99@example.com"}, "password"),
+        (
+            {"email": "longer-Pass-99@example.com", "password": "longer-Pass-99@example.com"},
+            "password",
+        ),
         ({"email": "not-an-email"}, "email"),
         ({"email": "a" * 310 + "@example.com"}, "email"),
         ({"full_name": ""}, "full_name"),
