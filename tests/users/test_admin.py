@@ -103,7 +103,7 @@ async def test_listing_filters_by_role_activity_and_email_prefix(
     await create_user(session, hasher, email="annex@shop.example", is_active=False)
     await create_user(session, hasher, email="bob@shop.example")
 
-    async def emails(**params: object) -> list[str]:
+    async def emails(**params: str | bool) -> list[str]:
         response = await client.get(USERS, params=params, headers=admin_headers)
         assert response.status_code == 200, response.text
         return [item["email"] for item in response.json()["items"]]
@@ -120,7 +120,7 @@ async def test_listing_filters_by_role_activity_and_email_prefix(
     [{"limit": 0}, {"limit": 101}, {"limit": "ten"}, {"role": "owner"}, {"cursor": "forged"}],
 )
 async def test_bad_listing_parameters_are_422(
-    client: AsyncClient, admin_headers: dict[str, str], params: dict[str, object]
+    client: AsyncClient, admin_headers: dict[str, str], params: dict[str, str | int]
 ) -> None:
     response = await client.get(USERS, params=params, headers=admin_headers)
 

@@ -72,8 +72,6 @@ def problem_response(
         "request_id": request_id,
         **(extensions or {}),
     }
-    # Set here too: a 500 is sent from outside the request-id middleware.
-    headers = {**(headers or {}), **({REQUEST_ID_HEADER: request_id} if request_id else {})}
     return ProblemResponse(body, status_code=status, headers=headers)
 
 
@@ -119,9 +117,8 @@ async def http_error_handler(request: Request, exc: Exception) -> ProblemRespons
     )
 
 
-async def unexpected_error_handler(request: Request, exc: Exception) -> ProblemResponse:
-    request_id = getattr(request.state, "request_id", None)
-    logger.error("Unhandled error", exc_info=exc, extra={"request_id": request_id})
+def unexpected_error_response(request: Request, exc: Exception) -> ProblemResponse:
+    logger.error("Unhandled error", exc_info=exc)
     return problem_response(
         request,
         status=500,
@@ -135,7 +132,6 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, app_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
-    app.add_exception_handler(Exception, unexpected_error_handler)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -18,9 +18,7 @@ _RECORD_ATTRIBUTES = set(logging.makeLogRecord({}).__dict__) | {"message", "asct
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        # An explicit `extra={"request_id": ...}` wins: the 500 handler runs
-        # after the request's context has been reset.
-        record.request_id = getattr(record, "request_id", None) or request_id_var.get() or "-"
+        record.request_id = request_id_var.get() or "-"
         return True
 
 

@@ -54,6 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     register_error_handlers(app)
     document_problems(app)
+    # Added innermost first: CORS wraps everything, so even a 500 carries its headers.
+    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     if settings.cors.origins:
         app.add_middleware(
             CORSMiddleware,
@@ -61,10 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_credentials=settings.cors.allow_credentials,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["X-Request-ID"],
+            expose_headers=["X-Request-ID", "ETag", "Location", "Retry-After"],
         )
-    app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(RequestContextMiddleware)
 
     app.include_router(health.router)
     app.include_router(create_api_router())

@@ -1,4 +1,5 @@
-"""Request id and access log, as plain ASGI middleware (no per-request task or body buffering)."""
+"""Plain ASGI middleware (no per-request task or body buffering): request id, access log,
+the last-resort 500, and security headers."""
 
 import logging
 import re
@@ -6,9 +7,10 @@ import time
 import uuid
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from storefront.core.errors import REQUEST_ID_HEADER
+from storefront.core.errors import REQUEST_ID_HEADER, unexpected_error_response
 from storefront.core.logging import request_id_var
 
 access_logger = logging.getLogger("storefront.access")
@@ -35,7 +37,7 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
         started = time.perf_counter()
-        status = 500  # what the client gets if the app raises before responding
+        status: int | None = None  # set once the response has started
 
         async def send_with_request_id(message: Message) -> None:
             nonlocal status
@@ -45,7 +47,16 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_request_id)
+            try:
+                await self.app(scope, receive, send_with_request_id)
+            except Exception as exc:
+                if status is not None:  # too late for a problem document
+                    raise
+                # Rendered here rather than by Starlette's outermost error
+                # middleware, so the 500 still passes through the middleware
+                # outside this one (security headers, CORS) and gets its request id.
+                response = unexpected_error_response(Request(scope), exc)
+                await response(scope, receive, send_with_request_id)
         finally:
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
             access_logger.info(
