@@ -1,0 +1,40 @@
+"""/docs documents every route with its request, response and error schemas."""
+
+from typing import Any
+
+from httpx import AsyncClient
+
+PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+async def api_operations(client: AsyncClient) -> list[tuple[str, str, dict[str, Any]]]:
+    document = (await client.get("/openapi.json")).json()
+    return [
+        (method, path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    ]
+
+
+async def test_every_operation_has_a_summary_and_documents_its_errors(
+    client: AsyncClient,
+) -> None:
+    for method, path, operation in await api_operations(client):
+        assert operation.get("summary"), f"{method} {path} has no summary"
+        responses = operation["responses"]
+        assert any(status.startswith("2") for status in responses), f"{method} {path}"
+        for status, response in responses.items():
+            if status.startswith(("4", "5")):
+                assert response["content"] == PROBLEM, f"{method} {path} {status}"
+        if path.startswith("/api/v1/") and operation.get("security"):
+            assert "401" in responses, f"{method} {path} does not document 401"
+
+
+async def test_the_login_form_and_bearer_scheme_make_authorize_work(client: AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+
+    scheme = document["components"]["securitySchemes"]["OAuth2PasswordBearer"]
+    assert scheme["flows"]["password"]["tokenUrl"] == "/api/v1/auth/token"
+    login = document["paths"]["/api/v1/auth/token"]["post"]
+    assert "application/x-www-form-urlencoded" in login["requestBody"]["content"]
+    assert document["paths"]["/api/v1/users/me"]["get"]["security"]
