@@ -12,7 +12,7 @@ API_PREFIX = "/api/v1"
 
 # A placeholder that lets development start without configuration and that
 # production refuses.
-DEFAULT_SECRET_KEY = "change-me-in-production"  # noqa: S105 - a known placeholder
+DEFAULT_SECRET_KEY = "insecure-development-secret-change-me-in-production"  # noqa: S105  gitleaks:allow
 # HS256 keys shorter than the hash (32 bytes) weaken the signature (RFC 7518 3.2).
 MIN_SECRET_KEY_LENGTH = 32
 
