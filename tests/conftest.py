@@ -18,9 +18,11 @@ import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from pydantic import SecretStr
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from scripts.atlas import atlas_environment, run_atlas
+from storefront.auth.models import LoginFailure
 from storefront.auth.passwords import PasswordHasher
 from storefront.core.config import AuthSettings, DatabaseSettings, Settings
 from storefront.core.database import (
@@ -28,6 +30,7 @@ from storefront.core.database import (
     get_transactions,
     start_embedded_server,
     stop_embedded_server,
+    transaction,
     unit_of_work,
 )
 from storefront.core.main import create_app
@@ -229,3 +232,15 @@ async def customer_headers(client: AsyncClient, customer: User) -> dict[str, str
 @pytest.fixture
 async def admin_headers(client: AsyncClient, admin: User) -> dict[str, str]:
     return bearer((await log_in_tokens(client, admin.email))["access_token"])
+
+
+@pytest.fixture
+async def committed_customer(app: FastAPI, hasher: PasswordHasher) -> AsyncIterator[User]:
+    """A customer really committed, for tests that run requests on real concurrent
+    units of work (`client_for(app)` with no session); removed afterwards."""
+    async with transaction(app.state.sessionmaker) as session:
+        user = await create_user(session, hasher)
+    yield user
+    async with transaction(app.state.sessionmaker) as session:
+        await session.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
+        await session.execute(delete(User).where(User.id == user.id))  # tokens cascade

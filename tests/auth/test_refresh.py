@@ -1,11 +1,14 @@
+import asyncio
 from datetime import UTC, datetime, timedelta
 
+from fastapi import FastAPI
 from httpx import AsyncClient, Response
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.auth.models import RefreshToken
 from storefront.users.models import User
+from tests.conftest import client_for
 from tests.factories import bearer, log_in_tokens
 
 
@@ -96,3 +99,17 @@ async def test_refresh_bodies_are_validated(client: AsyncClient) -> None:
     for body in ({}, {"refresh_token": ""}, {"refresh_token": "x" * 257}, {"refresh_token": 7}):
         response = await client.post("/api/v1/auth/refresh", json=body)
         assert response.status_code == 422, body
+
+
+async def test_concurrent_uses_of_one_refresh_token_rotate_it_once(
+    app: FastAPI, committed_customer: User
+) -> None:
+    async with client_for(app) as client:
+        tokens = await log_in_tokens(client, committed_customer.email)
+        responses = await asyncio.gather(
+            *(refresh(client, tokens["refresh_token"]) for _ in range(8))
+        )
+
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [200] + [401] * 7
+    assert "refresh_token_reused" in {response.json().get("code") for response in responses}
