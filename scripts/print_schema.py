@@ -2,6 +2,8 @@
 
 from atlas_provider_sqlalchemy.ddl import print_ddl
 
-from storefront.core.models import Base
+from storefront.core.models import EXTENSIONS, Base
 
+for extension in EXTENSIONS:
+    print(f"CREATE EXTENSION IF NOT EXISTS {extension};\n")
 print_ddl("postgresql", [Base])

@@ -1,7 +1,12 @@
 """Every domain's models, imported so `Base.metadata` is complete (Atlas, the shell)."""
 
 from storefront.auth.models import LoginFailure, RefreshToken
+from storefront.catalog.models import Product
 from storefront.shared.models import Base
 from storefront.users.models import User
 
-__all__ = ["Base", "LoginFailure", "RefreshToken", "User"]
+# PostgreSQL extensions the models need. Atlas does not manage extensions: a
+# migration creates each (written by hand), and the DDL printer declares them.
+EXTENSIONS = ["pg_trgm"]
+
+__all__ = ["Base", "LoginFailure", "Product", "RefreshToken", "User"]
