@@ -44,6 +44,21 @@ async def get_current_user(claims: AccessTokenClaims, transactions: Transactions
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
+async def get_optional_user(
+    token: Annotated[str | None, Depends(bearer_token)],
+    settings: AppSettings,
+    transactions: Transactions,
+) -> User | None:
+    """The caller's account when a token is sent (it must be valid), else None."""
+    if token is None:
+        return None
+    claims = decode_access_token(token, settings.secret_key.get_secret_value())
+    return await get_current_user(claims, transactions)
+
+
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+
+
 def require_admin(user: CurrentUser) -> User:
     if user.role is not UserRole.ADMIN:
         raise PermissionDeniedError("Only admins may do this.")

@@ -43,6 +43,11 @@ class AuthSettings(BaseModel):
     throttle_window_minutes: int = Field(default=15, ge=1)
 
 
+class CatalogSettings(BaseModel):
+    # ISO 4217 code for products created without one.
+    default_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+
+
 class CorsSettings(BaseModel):
     origins: list[str] = []
     allow_credentials: bool = False
@@ -68,6 +73,7 @@ class Settings(BaseSettings):
     migrations_dir: Path = Path("migrations")
     database: DatabaseSettings = DatabaseSettings()
     auth: AuthSettings = AuthSettings()
+    catalog: CatalogSettings = CatalogSettings()
     cors: CorsSettings = CorsSettings()
     log: LogSettings = LogSettings()
 

@@ -9,6 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from storefront.auth.passwords import PasswordHasher
 from storefront.auth.router import router as auth_router
+from storefront.catalog.router import router as catalog_router
 from storefront.core import health
 from storefront.core.config import API_PREFIX, Settings, get_settings
 from storefront.core.database import create_engine, create_sessionmaker, resolve_database_url
@@ -24,6 +25,7 @@ def create_api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     router.include_router(auth_router)
     router.include_router(users_router)
+    router.include_router(catalog_router)
     return router
 
 

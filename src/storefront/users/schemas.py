@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from storefront.shared.ids import TypeId
+from storefront.shared.schemas import PatchModel
 from storefront.users.models import UserRole
 
 UserId = Annotated[uuid.UUID, TypeId("user")]
@@ -82,10 +83,8 @@ class UserRead(BaseModel):
     created_at: datetime
 
 
-class MeUpdate(BaseModel):
+class MeUpdate(PatchModel):
     """Changing `password` requires `current_password`."""
-
-    model_config = ConfigDict(extra="forbid")
 
     full_name: FullName | None = None
     password: NewPassword | None = None
@@ -100,9 +99,7 @@ class MeUpdate(BaseModel):
         return self
 
 
-class UserAdminUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UserAdminUpdate(PatchModel):
     full_name: FullName | None = None
     role: UserRole | None = None
     is_active: bool | None = None

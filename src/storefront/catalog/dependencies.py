@@ -1,0 +1,26 @@
+from typing import Annotated
+
+from fastapi import Depends, Header
+
+from storefront.catalog.exceptions import PreconditionRequiredError
+from storefront.shared.conditional import tagged_versions
+
+
+def get_if_match_versions(
+    if_match: Annotated[
+        str | None,
+        Header(description="The ETag of the product as you last read it.", max_length=1024),
+    ] = None,
+) -> set[int]:
+    """The product versions the client's If-Match accepts.
+
+    `*` is refused too: it would let an edit overwrite changes the client never saw.
+    """
+    if if_match is None or if_match.strip() == "*":
+        raise PreconditionRequiredError(
+            "Send If-Match with the product's ETag, so a concurrent change is not overwritten."
+        )
+    return tagged_versions(if_match, weak=False)
+
+
+IfMatchVersions = Annotated[set[int], Depends(get_if_match_versions)]

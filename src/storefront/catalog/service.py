@@ -1,0 +1,227 @@
+"""Products and their stock. Other domains use `reserve_stock` / `release_stock`, inside
+their own unit of work, never the products table."""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol, cast
+
+from sqlalchemy import Table, bindparam, func, or_, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from storefront.catalog.exceptions import (
+    InsufficientStockError,
+    PreconditionFailedError,
+    ProductNotFoundError,
+    ProductsUnavailableError,
+    SkuTakenError,
+)
+from storefront.catalog.models import Product
+from storefront.shared.ids import format_typeid
+
+SORT_COLUMNS = {
+    "created_at": Product.created_at,
+    "price": Product.price_cents,
+    "name": Product.name,
+}
+
+
+@dataclass(frozen=True)
+class ProductSnapshot:
+    """What an order keeps of a product: its price and names at the time of ordering."""
+
+    id: uuid.UUID
+    sku: str
+    name: str
+    price_cents: int
+    currency: str
+
+
+async def create_product(session: AsyncSession, **fields: Any) -> Product:
+    product = Product(**fields)
+    try:
+        async with session.begin_nested():
+            session.add(product)
+    except IntegrityError as exc:
+        raise SkuTakenError(f"Another product has SKU {fields['sku']}.") from exc
+    return product
+
+
+async def get_product(session: AsyncSession, product_id: uuid.UUID) -> Product:
+    product = await session.get(Product, product_id)
+    if product is None:
+        raise ProductNotFoundError("No product has this id.")
+    return product
+
+
+async def list_products(
+    session: AsyncSession,
+    *,
+    limit: int,
+    sort: str,
+    after: tuple[Any, uuid.UUID] | None = None,
+    q: str | None = None,
+    min_price: int | None = None,
+    max_price: int | None = None,
+    include_archived: bool = False,
+) -> Sequence[Product]:
+    """Products in `sort` order ("-" for descending), id breaking ties, after the key `after`."""
+    descending = sort.startswith("-")
+    column = SORT_COLUMNS[sort.removeprefix("-")]
+    query = select(Product)
+    if not include_archived:
+        query = query.where(Product.archived_at.is_(None))
+    if q is not None:
+        query = query.where(
+            or_(
+                func.lower(Product.name).contains(q.lower(), autoescape=True),
+                func.lower(Product.sku).contains(q.lower(), autoescape=True),
+            )
+        )
+    if min_price is not None:
+        query = query.where(Product.price_cents >= min_price)
+    if max_price is not None:
+        query = query.where(Product.price_cents <= max_price)
+    if after is not None:
+        key, last = tuple_(column, Product.id), tuple_(*after)
+        query = query.where(key < last if descending else key > last)
+    order = (column.desc(), Product.id.desc()) if descending else (column, Product.id)
+    return (await session.scalars(query.order_by(*order).limit(limit))).all()
+
+
+class Listed(Protocol):
+    """What a listing sorts on; the model and its read schema both have it."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def price_cents(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+
+
+def sort_key(product: Listed, sort: str) -> list[Any]:
+    """The position of `product` in a listing by `sort`, as JSON values."""
+    value = getattr(product, SORT_COLUMNS[sort.removeprefix("-")].key)
+    return [value.isoformat() if isinstance(value, datetime) else value, str(product.id)]
+
+
+def parse_sort_key(key: list[Any], sort: str) -> tuple[Any, uuid.UUID]:
+    value, product_id = key
+    if sort.removeprefix("-") == "created_at":
+        value = datetime.fromisoformat(value)
+    return value, uuid.UUID(product_id)
+
+
+async def update_product(
+    session: AsyncSession,
+    product_id: uuid.UUID,
+    *,
+    expected_versions: set[int],
+    changes: dict[str, Any],
+) -> Product:
+    """Apply `changes` only if the product is still at one of `expected_versions`."""
+    product = await get_product(session, product_id)
+    if product.version not in expected_versions:
+        raise PreconditionFailedError("The product changed since you read it; fetch it again.")
+    for name, value in changes.items():
+        setattr(product, name, value)
+    try:
+        # The UPDATE also checks the version, so a concurrent change between
+        # our read and this write fails here instead of being overwritten.
+        async with session.begin_nested():
+            await session.flush()
+    except StaleDataError as exc:
+        raise PreconditionFailedError("The product changed since you read it.") from exc
+    except IntegrityError as exc:
+        raise SkuTakenError(f"Another product has SKU {changes.get('sku')}.") from exc
+    return product
+
+
+async def archive_product(session: AsyncSession, product_id: uuid.UUID) -> None:
+    """Hide the product from the catalog and from new orders; past orders keep it."""
+    product = await get_product(session, product_id)
+    if product.archived_at is None:
+        product.archived_at = datetime.now(UTC)
+        await session.flush()
+
+
+async def reserve_stock(
+    session: AsyncSession, quantities: Mapping[uuid.UUID, int]
+) -> dict[uuid.UUID, ProductSnapshot]:
+    """Take `quantities` out of stock, all or nothing, and return what was taken.
+
+    Raises ProductsUnavailableError for unknown or archived products and
+    InsufficientStockError naming every short product; the caller's unit of work
+    then rolls back, so nothing stays reserved.
+    """
+    # Locking the rows in id order makes concurrent orders for the same
+    # products queue behind each other instead of deadlocking.
+    rows = (
+        await session.execute(
+            select(
+                Product.id,
+                Product.sku,
+                Product.name,
+                Product.price_cents,
+                Product.currency,
+                Product.stock,
+                Product.archived_at,
+            )
+            .where(Product.id.in_(quantities))
+            .order_by(Product.id)
+            .with_for_update()
+        )
+    ).all()
+    products = {row.id: row for row in rows}
+    unavailable = [
+        product_id
+        for product_id in quantities
+        if product_id not in products or products[product_id].archived_at is not None
+    ]
+    if unavailable:
+        raise ProductsUnavailableError(unavailable)
+    shortages = [
+        {
+            "product_id": format_typeid("prod", product_id),
+            "requested": quantity,
+            "available": products[product_id].stock,
+        }
+        for product_id, quantity in quantities.items()
+        if products[product_id].stock < quantity
+    ]
+    if shortages:
+        raise InsufficientStockError(shortages)
+    await _change_stock(session, {pid: -quantity for pid, quantity in quantities.items()})
+    return {
+        row.id: ProductSnapshot(row.id, row.sku, row.name, row.price_cents, row.currency)
+        for row in rows
+    }
+
+
+async def release_stock(session: AsyncSession, quantities: Mapping[uuid.UUID, int]) -> None:
+    """Put reserved quantities back (a cancelled order), archived products included."""
+    await _change_stock(session, quantities)
+
+
+async def _change_stock(session: AsyncSession, changes: Mapping[uuid.UUID, int]) -> None:
+    table = cast(Table, Product.__table__)
+    await session.execute(
+        update(table)
+        .where(table.c.id == bindparam("product_id"))
+        .values(
+            stock=table.c.stock + bindparam("change"),
+            # A stock change is a new representation: the ETag must change too.
+            version=table.c.version + 1,
+            updated_at=func.now(),
+        ),
+        [
+            {"product_id": product_id, "change": change}
+            for product_id, change in sorted(changes.items())
+        ],
+    )
