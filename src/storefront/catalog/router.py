@@ -69,6 +69,7 @@ async def list_products(
 
 @router.get(
     "/{product_id}",
+    response_model=ProductRead,
     responses={
         200: {"headers": ETAG_HEADER},
         304: {"description": "Your copy (If-None-Match) is current."},
