@@ -17,6 +17,7 @@ from storefront.core.errors import document_problems, register_error_handlers
 from storefront.core.logging import configure_logging
 from storefront.core.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
 from storefront.core.migrations import migration_versions
+from storefront.orders.router import router as orders_router
 from storefront.users.router import router as users_router
 
 
@@ -26,6 +27,7 @@ def create_api_router() -> APIRouter:
     router.include_router(auth_router)
     router.include_router(users_router)
     router.include_router(catalog_router)
+    router.include_router(orders_router)
     return router
 
 

@@ -2,6 +2,8 @@
 
 from storefront.auth.models import LoginFailure, RefreshToken
 from storefront.catalog.models import Product
+from storefront.idempotency.models import IdempotencyRecord
+from storefront.orders.models import Order, OrderLine
 from storefront.shared.models import Base
 from storefront.users.models import User
 
@@ -9,4 +11,13 @@ from storefront.users.models import User
 # migration creates each (written by hand), and the DDL printer declares them.
 EXTENSIONS = ["pg_trgm"]
 
-__all__ = ["Base", "LoginFailure", "Product", "RefreshToken", "User"]
+__all__ = [
+    "Base",
+    "IdempotencyRecord",
+    "LoginFailure",
+    "Order",
+    "OrderLine",
+    "Product",
+    "RefreshToken",
+    "User",
+]

@@ -1,0 +1,160 @@
+"""Orders. Stock is taken and given back through the catalog's service, in the same
+unit of work as the order, so both commit together or not at all."""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, selectinload
+
+from storefront.catalog import service as catalog_service
+from storefront.catalog.exceptions import ProductsUnavailableError
+from storefront.core.database import TransactionFactory
+from storefront.idempotency import service as idempotency
+from storefront.orders.exceptions import (
+    InvalidTransitionError,
+    MixedCurrenciesError,
+    OrderNotFoundError,
+)
+from storefront.orders.models import Order, OrderLine, OrderStatus
+from storefront.orders.schemas import OrderCreate, OrderRead
+from storefront.users.models import User, UserRole
+
+
+async def place_order(session: AsyncSession, *, user_id: uuid.UUID, order: OrderCreate) -> Order:
+    quantities = {item.product_id: item.quantity for item in order.items}
+    try:
+        products = await catalog_service.reserve_stock(session, quantities)
+    except ProductsUnavailableError as exc:
+        positions = {item.product_id: index for index, item in enumerate(order.items)}
+        exc.extensions["errors"] = [
+            {
+                "location": ["body", "items", positions[product_id], "product_id"],
+                "message": "This product does not exist or is no longer sold.",
+                "type": exc.code,
+            }
+            for product_id in exc.product_ids
+        ]
+        raise
+    currencies = {product.currency for product in products.values()}
+    if len(currencies) > 1:
+        raise MixedCurrenciesError(
+            f"An order is paid in one currency; these products use {sorted(currencies)}."
+        )
+    lines = [
+        OrderLine(
+            position=position,
+            product_id=item.product_id,
+            sku=products[item.product_id].sku,
+            name=products[item.product_id].name,
+            unit_price_cents=products[item.product_id].price_cents,
+            quantity=item.quantity,
+            line_total_cents=products[item.product_id].price_cents * item.quantity,
+        )
+        for position, item in enumerate(order.items)
+    ]
+    placed = Order(
+        user_id=user_id,
+        status=OrderStatus.PLACED,
+        total_cents=sum(line.line_total_cents for line in lines),
+        currency=currencies.pop(),
+        note=order.note,
+        lines=lines,
+    )
+    session.add(placed)
+    await session.flush()
+    return placed
+
+
+async def place_order_idempotently(
+    transactions: TransactionFactory, *, user_id: uuid.UUID, key: str, order: OrderCreate
+) -> tuple[idempotency.StoredResponse, bool]:
+    """Place the order once per key: the response, and whether it is a replay.
+
+    A request that fails (no stock, unknown product...) releases its key: nothing
+    was created, so retrying the same key later, say once stock is back, is safe
+    and should not replay a stale refusal.
+    """
+    stored = await idempotency.claim(
+        transactions,
+        user_id=user_id,
+        key=key,
+        request_hash=idempotency.fingerprint(order.model_dump(mode="json")),
+    )
+    if stored is not None:
+        return stored, True
+    try:
+        async with transactions() as session:
+            placed = await place_order(session, user_id=user_id, order=order)
+            response = idempotency.StoredResponse(
+                201, OrderRead.model_validate(placed).model_dump(mode="json")
+            )
+            await idempotency.complete(session, user_id=user_id, key=key, response=response)
+    except Exception:
+        await idempotency.release(transactions, user_id=user_id, key=key)
+        raise
+    return response, False
+
+
+def _visible_to(viewer: User) -> list[ColumnElement[bool]]:
+    # Others' orders look like missing ones, so ids cannot be probed.
+    return [] if viewer.role is UserRole.ADMIN else [Order.user_id == viewer.id]
+
+
+async def get_order(session: AsyncSession, order_id: uuid.UUID, *, viewer: User) -> Order:
+    order = await session.scalar(
+        select(Order)
+        .options(joinedload(Order.lines))  # one round trip for the order and its lines
+        .where(Order.id == order_id, *_visible_to(viewer))
+    )
+    if order is None:
+        raise OrderNotFoundError("No order of yours has this id.")
+    return order
+
+
+async def list_orders(
+    session: AsyncSession, *, user_id: uuid.UUID | None, limit: int, before: uuid.UUID | None
+) -> Sequence[Order]:
+    """Newest first (ids are time-ordered); `user_id` None lists everyone's."""
+    query = select(Order).options(selectinload(Order.lines)).order_by(Order.id.desc()).limit(limit)
+    if user_id is not None:
+        query = query.where(Order.user_id == user_id)
+    if before is not None:
+        query = query.where(Order.id < before)
+    return (await session.scalars(query)).all()
+
+
+async def cancel_order(session: AsyncSession, order_id: uuid.UUID, *, viewer: User) -> Order:
+    """Cancel a placed order and put its stock back, exactly once however many try."""
+    await _transition(session, order_id, viewer=viewer, to=OrderStatus.CANCELLED)
+    lines = await session.execute(
+        select(OrderLine.product_id, OrderLine.quantity).where(OrderLine.order_id == order_id)
+    )
+    await catalog_service.release_stock(session, {line.product_id: line.quantity for line in lines})
+    return await get_order(session, order_id, viewer=viewer)
+
+
+async def fulfil_order(session: AsyncSession, order_id: uuid.UUID, *, viewer: User) -> Order:
+    await _transition(session, order_id, viewer=viewer, to=OrderStatus.FULFILLED)
+    return await get_order(session, order_id, viewer=viewer)
+
+
+async def _transition(
+    session: AsyncSession, order_id: uuid.UUID, *, viewer: User, to: OrderStatus
+) -> None:
+    # Conditional on the status, so of two concurrent transitions the second
+    # finds the order no longer placed (after waiting for the first's row lock).
+    changed = await session.scalar(
+        update(Order)
+        .where(Order.id == order_id, Order.status == OrderStatus.PLACED, *_visible_to(viewer))
+        .values(status=to, updated_at=func.now())
+        .returning(Order.id)
+    )
+    if changed is None:
+        status = await session.scalar(
+            select(Order.status).where(Order.id == order_id, *_visible_to(viewer))
+        )
+        if status is None:
+            raise OrderNotFoundError("No order of yours has this id.")
+        raise InvalidTransitionError(f"A {status.value} order cannot become {to.value}.")
