@@ -6,7 +6,9 @@ from httpx import AsyncClient, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.auth.passwords import PasswordHasher
-from storefront.shared.ids import uuid7
+from storefront.catalog import service as catalog_service
+from storefront.catalog.models import Product
+from storefront.shared.ids import format_typeid, uuid7
 from storefront.users import service as users_service
 from storefront.users.models import User, UserRole
 
@@ -47,3 +49,30 @@ async def log_in_tokens(client: AsyncClient, email: str, password: str = PASSWOR
 
 def bearer(access_token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {access_token}"}
+
+
+async def create_product(session: AsyncSession, **overrides: Any) -> Product:
+    fields: dict[str, Any] = {
+        "sku": f"SKU-{uuid7().hex[-10:].upper()}",
+        "name": "Widget",
+        "price_cents": 1999,
+        "currency": "USD",
+        "stock": 10,
+    } | overrides
+    product = await catalog_service.create_product(session, **fields)
+    await session.flush()
+    return product
+
+
+def product_url(product: Product) -> str:
+    return f"/api/v1/products/{format_typeid('prod', product.id)}"
+
+
+def order_body(*lines: tuple[Product, int], note: str | None = None) -> dict[str, Any]:
+    return {
+        "items": [
+            {"product_id": format_typeid("prod", product.id), "quantity": quantity}
+            for product, quantity in lines
+        ],
+        "note": note,
+    }

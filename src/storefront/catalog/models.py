@@ -46,4 +46,4 @@ class Product(UUIDPrimaryKey, Timestamps, Base):
     # Bumped by every change, stock included: the ETag is derived from it.
     version: Mapped[int] = mapped_column(server_default="1")
 
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's hook
+    __mapper_args__ = {**Base.__mapper_args__, "version_id_col": version}  # noqa: RUF012

@@ -20,6 +20,9 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Server-made values (timestamps) come back with the INSERT or UPDATE via
+    # RETURNING, so reading them later never needs a lazy load.
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012 - SQLAlchemy's hook
     # Every datetime column stores an instant, never a local wall-clock time.
     type_annotation_map = {datetime: DateTime(timezone=True)}  # noqa: RUF012 - SQLAlchemy's hook
 
