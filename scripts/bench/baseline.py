@@ -1,0 +1,43 @@
+"""The benchmark's yardstick: a bare Starlette + asyncpg app serving one product row as JSON.
+
+DATABASE_URL=postgresql://... uvicorn --app-dir scripts/bench baseline:app
+"""
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+QUERY = (
+    "SELECT id, sku, name, description, price_cents, currency, stock, version,"
+    " archived_at, created_at, updated_at FROM products WHERE id = $1"
+)
+
+
+async def product(request: Request) -> JSONResponse:
+    pool: asyncpg.Pool = request.app.state.pool
+    row = await pool.fetchrow(QUERY, uuid.UUID(request.path_params["product_id"]))
+    if row is None:
+        return JSONResponse({"detail": "not found"}, status_code=404)
+    return JSONResponse(
+        {
+            key: value if isinstance(value, int | str) or value is None else str(value)
+            for key, value in row.items()
+        }
+    )
+
+
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    app.state.pool = await asyncpg.create_pool(os.environ["DATABASE_URL"], min_size=10, max_size=10)
+    yield
+    await app.state.pool.close()
+
+
+app = Starlette(routes=[Route("/products/{product_id}", product)], lifespan=lifespan)

@@ -1,0 +1,309 @@
+"""Load-test the API as production runs it, against a bare Starlette + asyncpg baseline.
+
+    uv run task bench [-- --duration 10 --connections 32]
+
+Starts (or reuses) the embedded PostgreSQL, builds a fresh `storefront_bench`
+database with the Atlas migrations, seeds 10,000 products, a user and their
+orders, and serves the app with one uvicorn worker, production settings and
+logging, no reload. wrk then drives each scenario after a warm-up. The table is
+printed and written as JSON under .bench/ (git-ignored). Exits non-zero when any
+response was not 2xx.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from scripts.atlas import atlas_environment, run_atlas
+from storefront.auth.passwords import PasswordHasher
+from storefront.core.config import AuthSettings, get_settings
+from storefront.core.database import (
+    create_database,
+    create_engine,
+    create_sessionmaker,
+    plain_url,
+    resolve_database_url,
+    transaction,
+)
+from storefront.orders import service as orders_service
+from storefront.orders.schemas import OrderCreate, OrderLineCreate
+from storefront.shared.ids import format_typeid, uuid7
+from storefront.users import service as users_service
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+OUTPUT_DIR = REPO_ROOT / ".bench"
+LOAD_SCRIPT = Path(__file__).with_name("load.lua")
+PRODUCTS = 10_000
+COLUMNS = ["id", "sku", "name", "description", "price_cents", "currency", "stock", "version"]
+COLUMNS += ["created_at", "updated_at"]
+ORDERS = 500
+EMAIL = "bench@example.com"
+PASSWORD = "Bench-Password-42"  # noqa: S105 - the seeded bench user's
+
+
+@dataclass
+class Result:
+    scenario: str
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    socket_errors: int
+    ratio_to_baseline: float | None = None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def prepare_database() -> tuple[str, list[str], list[str], list[str]]:
+    """A fresh, migrated, seeded bench database: its URL, product ids (TypeIDs and raw)
+    and order ids."""
+    settings = get_settings()
+    server_url = await resolve_database_url(settings.database)
+    database_url = await create_database(server_url, "storefront_bench", replace=True)
+    dev_url = await create_database(server_url, "storefront_bench_atlas_dev")
+    applied = run_atlas(
+        ["migrate", "apply"], atlas_environment(database_url, dev_url), capture=True
+    )
+    if applied.returncode != 0:
+        sys.exit(f"Migrating the bench database failed:\n{applied.stdout}")
+
+    product_ids = [uuid7() for _ in range(PRODUCTS)]
+    connection = await asyncpg.connect(plain_url(database_url))
+    try:
+        now = datetime.now(UTC)
+        await connection.copy_records_to_table(
+            "products",
+            columns=COLUMNS,
+            records=[
+                (pid, f"SKU-{n:05d}", f"Product {n}", "", 100 + n, "USD", 10**6, 1, now, now)
+                for n, pid in enumerate(product_ids)
+            ],
+        )
+    finally:
+        await connection.close()
+
+    engine = create_engine(database_url, settings.database)
+    try:
+        hashed = await PasswordHasher(AuthSettings()).hash(PASSWORD)
+        async with transaction(create_sessionmaker(engine)) as session:
+            user = await users_service.create_user(
+                session, email=EMAIL, full_name="Bench", hashed_password=hashed
+            )
+            order_ids = []
+            for n in range(ORDERS):
+                lines = [OrderLineCreate(product_id=product_ids[n], quantity=1)]
+                order = await orders_service.place_order(
+                    session, user_id=user.id, order=OrderCreate(items=lines)
+                )
+                order_ids.append(format_typeid("ord", order.id))
+    finally:
+        await engine.dispose()
+    return (
+        database_url,
+        [format_typeid("prod", pid) for pid in product_ids],
+        [str(pid) for pid in product_ids],
+        order_ids,
+    )
+
+
+@contextmanager
+def serving(command: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[str]:
+    """Run a server until the block ends; yields its base URL once it answers."""
+    with log.open("w") as log_file:
+        server = subprocess.Popen(
+            [*command, "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"{base_url}/health/live", timeout=1).status_code < 500:
+                        break
+                except httpx.TransportError:
+                    pass
+                if server.poll() is not None or time.monotonic() > deadline:
+                    sys.exit(f"The server did not start; see {log}")
+                time.sleep(0.2)
+            yield base_url
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def wrk(
+    base_url: str, scenario: str, *, seconds: int, connections: int, env: dict[str, str]
+) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            "wrk",
+            f"--threads={min(2, connections)}",
+            f"--connections={connections}",
+            f"--duration={seconds}s",
+            "--timeout=10s",
+            f"--script={LOAD_SCRIPT}",
+            base_url,
+        ],
+        env=os.environ | env | {"BENCH_SCENARIO": scenario, "BENCH_RUN_TAG": uuid7().hex},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def result_of(scenario: str, process: subprocess.Popen[str]) -> Result:
+    output, _ = process.communicate()
+    line = next(line for line in output.splitlines() if line.startswith("BENCH_RESULT "))
+    raw: dict[str, Any] = json.loads(line.removeprefix("BENCH_RESULT "))
+    return Result(
+        scenario=scenario,
+        requests_per_second=round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
+        p50_ms=round(raw["p50_us"] / 1000, 2),
+        p99_ms=round(raw["p99_us"] / 1000, 2),
+        non_2xx=raw["non_2xx"],
+        socket_errors=raw["socket_errors"],
+    )
+
+
+def measure(
+    base_url: str,
+    scenario: str,
+    arguments: argparse.Namespace,
+    env: dict[str, str],
+    *,
+    connections: int | None = None,
+) -> Result:
+    connections = connections or arguments.connections
+    warm_up = wrk(base_url, scenario, seconds=arguments.warm_up, connections=connections, env=env)
+    result_of(scenario, warm_up)
+    run = wrk(base_url, scenario, seconds=arguments.duration, connections=connections, env=env)
+    return result_of(scenario, run)
+
+
+def write_ids(name: str, ids: list[str]) -> str:
+    path = OUTPUT_DIR / f"{name}.txt"
+    path.write_text("\n".join(ids) + "\n")
+    return str(path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds measured per scenario")
+    parser.add_argument("--warm-up", type=int, default=3, help="seconds before measuring")
+    parser.add_argument("--connections", type=int, default=32)
+    arguments = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk (the bench task does this as root).")
+    OUTPUT_DIR.mkdir(exist_ok=True)
+
+    print("Preparing the bench database (10,000 products, 1 user, 500 orders)...", flush=True)
+    database_url, product_ids, raw_product_ids, order_ids = asyncio.run(prepare_database())
+    server_env = os.environ | {
+        "ENVIRONMENT": "production",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "DATABASE_URL": database_url,
+        "AUTH_ACCESS_TOKEN_MINUTES": "120",
+        # Login attempts are all correct, but come from one address at a high rate.
+        "AUTH_MAX_FAILURES_PER_ADDRESS": "1000000",
+    }
+    uvicorn = [sys.executable, "-m", "uvicorn", "--workers", "1", "--no-access-log"]
+    results: list[Result] = []
+    with serving(
+        [*uvicorn, "--app-dir", "scripts/bench", "baseline:app"],
+        server_env | {"DATABASE_URL": plain_url(database_url)},
+        free_port(),
+        OUTPUT_DIR / "baseline.log",
+    ) as baseline_url:
+        print("Measuring the baseline...", flush=True)
+        baseline_env = {"BENCH_IDS_FILE": write_ids("raw_product_ids", raw_product_ids)}
+        baseline = measure(baseline_url, "baseline", arguments, baseline_env)
+    results.append(baseline)
+
+    with serving(
+        [*uvicorn, "--factory", "storefront.core.main:create_app"],
+        server_env,
+        free_port(),
+        OUTPUT_DIR / "app.log",
+    ) as app_url:
+        login = httpx.post(
+            f"{app_url}/api/v1/auth/token", data={"username": EMAIL, "password": PASSWORD}
+        )
+        login.raise_for_status()
+        token = login.json()["access_token"]
+        login_body = f"username={EMAIL.replace('@', '%40')}&password={PASSWORD}"
+        products_env = {"BENCH_IDS_FILE": write_ids("product_ids", product_ids)}
+        orders_env = {"BENCH_IDS_FILE": write_ids("order_ids", order_ids), "BENCH_TOKEN": token}
+        scenarios = [
+            ("GET /products/{id}", "product", products_env, None),
+            ("GET /products?limit=20", "product_page", products_env, None),
+            ("GET /orders/{id}", "order", orders_env, None),
+            ("POST /orders", "place_order", products_env | {"BENCH_TOKEN": token}, None),
+            ("POST /auth/token", "login", {"BENCH_LOGIN_BODY": login_body}, 8),
+        ]
+        for label, scenario, env, connections in scenarios:
+            print(f"Measuring {label}...", flush=True)
+            result = measure(app_url, scenario, arguments, env, connections=connections)
+            result.scenario = label
+            results.append(result)
+
+        print("Measuring reads during a login storm...", flush=True)
+        storm_env = {"BENCH_LOGIN_BODY": login_body}
+        storm = wrk(app_url, "login", seconds=arguments.duration + 2, connections=32, env=storm_env)
+        time.sleep(1)
+        reads = measure(app_url, "product", arguments, products_env, connections=16)
+        logins = result_of("login", storm)
+        reads.scenario = "GET /products/{id} during 32-connection login storm"
+        logins.scenario = "POST /auth/token (the storm)"
+        results += [reads, logins]
+
+    for result in results[1:]:
+        result.ratio_to_baseline = round(
+            result.requests_per_second / baseline.requests_per_second, 3
+        )
+    report(results)
+
+
+def report(results: list[Result]) -> None:
+    header = (
+        f"{'scenario':<54} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'x base':>7}"
+    )
+    print("\n" + header + "\n" + "-" * len(header))
+    for r in results:
+        ratio = "" if r.ratio_to_baseline is None else f"{r.ratio_to_baseline:.3f}"
+        print(
+            f"{r.scenario:<54} {r.requests_per_second:>8.1f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} "
+            f"{r.non_2xx + r.socket_errors:>8} {ratio:>7}"
+        )
+    path = OUTPUT_DIR / f"results-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    path.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
+    print(f"\nWritten to {path.relative_to(REPO_ROOT)}")
+    if any(r.non_2xx or r.socket_errors for r in results):
+        sys.exit("Some responses were not 2xx: that is a bug.")
+
+
+if __name__ == "__main__":
+    main()
