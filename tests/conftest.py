@@ -26,7 +26,9 @@ from storefront.auth.models import LoginFailure
 from storefront.auth.passwords import PasswordHasher
 from storefront.core.config import AuthSettings, DatabaseSettings, Settings
 from storefront.core.database import (
+    TransactionFactory,
     create_database,
+    get_read_transactions,
     get_transactions,
     start_embedded_server,
     stop_embedded_server,
@@ -172,7 +174,11 @@ def use_session(app: FastAPI, session: AsyncSession) -> None:
         async with unit_of_work(session):
             yield session
 
-    app.dependency_overrides[get_transactions] = lambda: test_transaction
+    async def test_transactions() -> TransactionFactory:
+        return test_transaction
+
+    app.dependency_overrides[get_transactions] = test_transactions
+    app.dependency_overrides[get_read_transactions] = test_transactions
 
 
 @contextlib.asynccontextmanager

@@ -9,7 +9,7 @@ from storefront.auth.exceptions import InvalidTokenError, MissingTokenError
 from storefront.auth.passwords import PasswordHasher
 from storefront.auth.tokens import AccessClaims, decode_access_token
 from storefront.core.config import API_PREFIX, AppSettings
-from storefront.core.database import Transactions
+from storefront.core.database import ReadTransactions
 from storefront.shared.exceptions import PermissionDeniedError
 from storefront.users import service as users_service
 from storefront.users.models import User, UserRole
@@ -18,7 +18,7 @@ from storefront.users.models import User, UserRole
 bearer_token = OAuth2PasswordBearer(tokenUrl=f"{API_PREFIX}/auth/token", auto_error=False)
 
 
-def get_access_claims(
+async def get_access_claims(
     token: Annotated[str | None, Depends(bearer_token)], settings: AppSettings
 ) -> AccessClaims:
     if token is None:
@@ -29,7 +29,7 @@ def get_access_claims(
 AccessTokenClaims = Annotated[AccessClaims, Depends(get_access_claims)]
 
 
-async def get_current_user(claims: AccessTokenClaims, transactions: Transactions) -> User:
+async def get_current_user(claims: AccessTokenClaims, transactions: ReadTransactions) -> User:
     """The caller's account, read afresh on every request so deactivation and role
     changes apply at once. It is read in its own short transaction: the connection is
     back in the pool before the endpoint runs, and the object is detached, so the
@@ -47,7 +47,7 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 async def get_optional_user(
     token: Annotated[str | None, Depends(bearer_token)],
     settings: AppSettings,
-    transactions: Transactions,
+    transactions: ReadTransactions,
 ) -> User | None:
     """The caller's account when a token is sent (it must be valid), else None."""
     if token is None:
@@ -59,7 +59,7 @@ async def get_optional_user(
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 
 
-def require_admin(user: CurrentUser) -> User:
+async def require_admin(user: CurrentUser) -> User:
     if user.role is not UserRole.ADMIN:
         raise PermissionDeniedError("Only admins may do this.")
     return user
@@ -68,7 +68,7 @@ def require_admin(user: CurrentUser) -> User:
 AdminUser = Annotated[User, Depends(require_admin)]
 
 
-def get_password_hasher(request: Request) -> PasswordHasher:
+async def get_password_hasher(request: Request) -> PasswordHasher:
     hasher: PasswordHasher = request.app.state.password_hasher
     return hasher
 

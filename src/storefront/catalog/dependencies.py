@@ -6,7 +6,7 @@ from storefront.catalog.exceptions import PreconditionRequiredError
 from storefront.shared.conditional import tagged_versions
 
 
-def get_if_match_versions(
+async def get_if_match_versions(
     if_match: Annotated[
         str | None,
         Header(description="The ETag of the product as you last read it.", max_length=1024),

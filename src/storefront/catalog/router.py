@@ -13,7 +13,7 @@ from storefront.catalog.schemas import (
     ProductUpdate,
 )
 from storefront.core.config import API_PREFIX, AppSettings
-from storefront.core.database import DbSession
+from storefront.core.database import DbSession, ReadSession
 from storefront.core.errors import problem_responses
 from storefront.shared.conditional import etag_for, is_current
 from storefront.shared.exceptions import NotAuthenticatedError, PermissionDeniedError
@@ -30,7 +30,7 @@ ETAG_HEADER = {"ETag": {"description": "The product's version.", "schema": {"typ
 async def list_products(
     filters: Annotated[ProductFilters, Query()],
     viewer: OptionalUser,
-    session: DbSession,
+    session: ReadSession,
     settings: AppSettings,
 ) -> Page[ProductRead]:
     """The catalog, a page at a time, in a stable order."""
@@ -78,7 +78,7 @@ async def list_products(
 )
 async def read_product(
     product_id: ProductId,
-    session: DbSession,
+    session: ReadSession,
     response: Response,
     if_none_match: Annotated[str | None, Header(max_length=1024)] = None,
 ) -> ProductRead | Response:

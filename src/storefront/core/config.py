@@ -106,7 +106,7 @@ def get_settings() -> Settings:
     return Settings()
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     """The settings the running app was created with (tests create apps with their own)."""
     settings: Settings = request.app.state.settings
     return settings

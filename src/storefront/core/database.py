@@ -102,7 +102,11 @@ def create_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:
     )
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def create_sessionmaker(
+    engine: AsyncEngine, *, read_only: bool = False
+) -> async_sessionmaker[AsyncSession]:
+    if read_only:
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     # Objects stay readable after commit, so responses never lazy-load.
     return async_sessionmaker(engine, expire_on_commit=False)
 
@@ -130,15 +134,28 @@ async def transaction(
 # Opens a unit of work: `async with transactions() as session: ...`
 TransactionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
+# Dependencies are `async def` even when they do not await: FastAPI runs plain
+# functions in a worker thread, a costly hop on every request.
 
-def get_transactions(request: Request) -> TransactionFactory:
+
+async def get_transactions(request: Request) -> TransactionFactory:
     return partial(transaction, request.app.state.sessionmaker)
 
 
+async def get_read_transactions(request: Request) -> TransactionFactory:
+    return partial(transaction, request.app.state.read_sessionmaker)
+
+
 Transactions = Annotated[TransactionFactory, Depends(get_transactions)]
+ReadTransactions = Annotated[TransactionFactory, Depends(get_read_transactions)]
 
 
 async def get_session(transactions: Transactions) -> AsyncIterator[AsyncSession]:
+    async with transactions() as session:
+        yield session
+
+
+async def get_read_session(transactions: ReadTransactions) -> AsyncIterator[AsyncSession]:
     async with transactions() as session:
         yield session
 
@@ -148,3 +165,7 @@ async def get_session(transactions: Transactions) -> AsyncIterator[AsyncSession]
 # Endpoints that must persist something while answering with an error (a failed
 # login, a reused refresh token) open their own units of work with `Transactions`.
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
+# For endpoints that only read: autocommit, so no BEGIN and COMMIT round trips
+# around their queries. Each statement sees its own snapshot; use DbSession
+# when several reads must agree with each other.
+ReadSession = Annotated[AsyncSession, Depends(get_read_session, scope="function")]

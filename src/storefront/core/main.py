@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(await resolve_database_url(settings.database), settings.database)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.read_sessionmaker = create_sessionmaker(engine, read_only=True)
         try:
             yield
         finally:

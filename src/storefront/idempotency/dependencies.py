@@ -5,7 +5,7 @@ from fastapi import Depends, Header
 from storefront.idempotency.exceptions import IdempotencyKeyRequiredError
 
 
-def get_idempotency_key(
+async def get_idempotency_key(
     idempotency_key: Annotated[
         str | None,
         Header(

@@ -6,7 +6,7 @@ from fastapi.responses import JSONResponse
 
 from storefront.auth.dependencies import AdminUser, CurrentUser
 from storefront.core.config import API_PREFIX, AppSettings
-from storefront.core.database import DbSession, Transactions
+from storefront.core.database import DbSession, ReadSession, Transactions
 from storefront.core.errors import problem_responses
 from storefront.idempotency.dependencies import IdempotencyKey
 from storefront.orders import service
@@ -53,7 +53,7 @@ async def place_order(
 async def list_orders(
     user: CurrentUser,
     filters: Annotated[OrderFilters, Query()],
-    session: DbSession,
+    session: ReadSession,
     settings: AppSettings,
 ) -> Page[OrderRead]:
     """Your orders, newest first; admins see everyone's and may filter by user_id."""
@@ -80,7 +80,7 @@ async def list_orders(
 
 
 @router.get("/{order_id}", responses=problem_responses(404, 422))
-async def read_order(user: CurrentUser, order_id: OrderId, session: DbSession) -> OrderRead:
+async def read_order(user: CurrentUser, order_id: OrderId, session: ReadSession) -> OrderRead:
     """One of your orders (admins: any order)."""
     return OrderRead.model_validate(await service.get_order(session, order_id, viewer=user))
 

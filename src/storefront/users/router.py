@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from storefront.auth import service as auth_service
 from storefront.auth.dependencies import AccessTokenClaims, AdminUser, CurrentUser, Hasher
 from storefront.core.config import AppSettings
-from storefront.core.database import DbSession
+from storefront.core.database import DbSession, ReadSession
 from storefront.core.errors import problem_responses
 from storefront.shared.pagination import Page, decode_cursor, page_of
 from storefront.users import service
@@ -68,7 +68,7 @@ async def update_me(
 async def list_users(
     _: AdminUser,
     filters: Annotated[UserFilters, Query()],
-    session: DbSession,
+    session: ReadSession,
     settings: AppSettings,
 ) -> Page[UserRead]:
     """Admin: accounts in creation order, a page at a time."""
