@@ -1,3 +1,4 @@
+import asyncio
 import base64
 import json
 from datetime import UTC, datetime, timedelta
@@ -126,3 +127,24 @@ async def test_deactivation_takes_effect_on_the_next_request(
     response = await client.get(ME, headers=customer_headers)
     assert response.status_code == 401
     assert response.json()["code"] == "invalid_token"
+
+
+async def test_a_token_that_worked_stops_working_once_it_expires(
+    client: AsyncClient, customer: User, settings: Settings
+) -> None:
+    token = create_access_token(
+        user_id=customer.id,
+        role="customer",
+        family_id=uuid7(),
+        secret=settings.secret_key.get_secret_value(),
+        now=datetime.now(UTC),
+        lifetime=timedelta(seconds=1),
+    )
+    assert (await client.get(ME, headers=bearer(token))).status_code == 200
+
+    # Verified tokens are remembered; their expiry is still checked on every use.
+    await asyncio.sleep(1.1)
+
+    response = await client.get(ME, headers=bearer(token))
+    assert response.status_code == 401
+    assert response.json()["detail"] == "The access token has expired."
