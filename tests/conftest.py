@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -26,8 +27,10 @@ from storefront.auth.models import LoginFailure
 from storefront.auth.passwords import PasswordHasher
 from storefront.core.config import AuthSettings, DatabaseSettings, Settings
 from storefront.core.database import (
+    ConnectionFactory,
     TransactionFactory,
     create_database,
+    get_raw_connections,
     get_read_transactions,
     get_transactions,
     start_embedded_server,
@@ -177,8 +180,18 @@ def use_session(app: FastAPI, session: AsyncSession) -> None:
     async def test_transactions() -> TransactionFactory:
         return test_transaction
 
+    @contextlib.asynccontextmanager
+    async def test_raw_connection() -> AsyncIterator[Any]:
+        await session.commit()  # as above: the test's setup is committed first
+        connection = await session.connection()
+        yield (await connection.get_raw_connection()).driver_connection
+
+    async def test_raw_connections() -> ConnectionFactory:
+        return test_raw_connection
+
     app.dependency_overrides[get_transactions] = test_transactions
     app.dependency_overrides[get_read_transactions] = test_transactions
+    app.dependency_overrides[get_raw_connections] = test_raw_connections
 
 
 @contextlib.asynccontextmanager
@@ -250,3 +263,10 @@ async def committed_customer(app: FastAPI, hasher: PasswordHasher) -> AsyncItera
     async with transaction(app.state.sessionmaker) as session:
         await session.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
         await session.execute(delete(User).where(User.id == user.id))  # tokens cascade
+
+
+@pytest.fixture
+async def raw_connection(session: AsyncSession) -> Any:
+    """The driver connection under the test's session: sees what the test has flushed."""
+    connection = await session.connection()
+    return (await connection.get_raw_connection()).driver_connection

@@ -9,10 +9,11 @@ from storefront.auth.exceptions import InvalidTokenError, MissingTokenError
 from storefront.auth.passwords import PasswordHasher
 from storefront.auth.tokens import AccessClaims, decode_access_token
 from storefront.core.config import API_PREFIX, AppSettings
-from storefront.core.database import ReadTransactions
+from storefront.core.database import RawConnections
 from storefront.shared.exceptions import PermissionDeniedError
-from storefront.users import service as users_service
-from storefront.users.models import User, UserRole
+from storefront.users import repository as users_repository
+from storefront.users.models import UserRole
+from storefront.users.repository import Account
 
 # auto_error=False: a missing token is reported as our own problem document.
 bearer_token = OAuth2PasswordBearer(tokenUrl=f"{API_PREFIX}/auth/token", auto_error=False)
@@ -29,43 +30,42 @@ async def get_access_claims(
 AccessTokenClaims = Annotated[AccessClaims, Depends(get_access_claims)]
 
 
-async def get_current_user(claims: AccessTokenClaims, transactions: ReadTransactions) -> User:
+async def get_current_user(claims: AccessTokenClaims, connections: RawConnections) -> Account:
     """The caller's account, read afresh on every request so deactivation and role
-    changes apply at once. It is read in its own short transaction: the connection is
-    back in the pool before the endpoint runs, and the object is detached, so the
-    endpoint's unit of work cannot change it by accident."""
-    async with transactions() as session:
-        user = await users_service.find_user(session, claims.user_id)
-    if user is None or not user.is_active:
+    changes apply at once. Its connection is back in the pool before the endpoint
+    runs, and it is a plain value, not an ORM object a unit of work could change."""
+    async with connections() as connection:
+        account = await users_repository.fetch_account(connection, claims.user_id)
+    if account is None or not account.is_active:
         raise InvalidTokenError("The account of this token is inactive or gone.")
-    return user
+    return account
 
 
-CurrentUser = Annotated[User, Depends(get_current_user)]
+CurrentUser = Annotated[Account, Depends(get_current_user)]
 
 
 async def get_optional_user(
     token: Annotated[str | None, Depends(bearer_token)],
     settings: AppSettings,
-    transactions: ReadTransactions,
-) -> User | None:
+    connections: RawConnections,
+) -> Account | None:
     """The caller's account when a token is sent (it must be valid), else None."""
     if token is None:
         return None
     claims = decode_access_token(token, settings.secret_key.get_secret_value())
-    return await get_current_user(claims, transactions)
+    return await get_current_user(claims, connections)
 
 
-OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+OptionalUser = Annotated[Account | None, Depends(get_optional_user)]
 
 
-async def require_admin(user: CurrentUser) -> User:
+async def require_admin(user: CurrentUser) -> Account:
     if user.role is not UserRole.ADMIN:
         raise PermissionDeniedError("Only admins may do this.")
     return user
 
 
-AdminUser = Annotated[User, Depends(require_admin)]
+AdminUser = Annotated[Account, Depends(require_admin)]
 
 
 async def get_password_hasher(request: Request) -> PasswordHasher:

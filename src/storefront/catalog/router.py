@@ -3,8 +3,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 
 from storefront.auth.dependencies import AdminUser, OptionalUser
-from storefront.catalog import service
+from storefront.catalog import repository, service
 from storefront.catalog.dependencies import IfMatchVersions
+from storefront.catalog.exceptions import ProductNotFoundError
 from storefront.catalog.schemas import (
     ProductCreate,
     ProductFilters,
@@ -13,7 +14,7 @@ from storefront.catalog.schemas import (
     ProductUpdate,
 )
 from storefront.core.config import API_PREFIX, AppSettings
-from storefront.core.database import DbSession, ReadSession
+from storefront.core.database import DbSession, RawConnections, ReadSession
 from storefront.core.errors import problem_responses
 from storefront.shared.conditional import etag_for, is_current
 from storefront.shared.exceptions import NotAuthenticatedError, PermissionDeniedError
@@ -78,17 +79,20 @@ async def list_products(
 )
 async def read_product(
     product_id: ProductId,
-    session: ReadSession,
+    connections: RawConnections,
     response: Response,
     if_none_match: Annotated[str | None, Header(max_length=1024)] = None,
 ) -> ProductRead | Response:
     """One product, with an ETag; If-None-Match with it answers 304."""
-    product = await service.get_product(session, product_id)
+    async with connections() as connection:
+        product = await repository.fetch_product(connection, product_id)
+    if product is None:
+        raise ProductNotFoundError("No product has this id.")
     etag = etag_for(product.version)
     if is_current(if_none_match, product.version):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
     response.headers["ETag"] = etag
-    return ProductRead.model_validate(product)
+    return product
 
 
 @router.post(

@@ -13,7 +13,12 @@ from storefront.auth.router import router as auth_router
 from storefront.catalog.router import router as catalog_router
 from storefront.core import health
 from storefront.core.config import API_PREFIX, Settings, get_settings
-from storefront.core.database import create_engine, create_sessionmaker, resolve_database_url
+from storefront.core.database import (
+    autocommit,
+    create_engine,
+    create_sessionmaker,
+    resolve_database_url,
+)
 from storefront.core.errors import document_problems, register_error_handlers
 from storefront.core.logging import configure_logging
 from storefront.core.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
@@ -47,7 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(await resolve_database_url(settings.database), settings.database)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
-        app.state.read_sessionmaker = create_sessionmaker(engine, read_only=True)
+        app.state.read_engine = autocommit(engine)
+        app.state.read_sessionmaker = create_sessionmaker(app.state.read_engine)
         tune_garbage_collector()
         try:
             yield

@@ -6,10 +6,11 @@ from fastapi.responses import JSONResponse
 
 from storefront.auth.dependencies import AdminUser, CurrentUser
 from storefront.core.config import API_PREFIX, AppSettings
-from storefront.core.database import DbSession, ReadSession, Transactions
+from storefront.core.database import DbSession, RawConnections, ReadSession, Transactions
 from storefront.core.errors import problem_responses
 from storefront.idempotency.dependencies import IdempotencyKey
-from storefront.orders import service
+from storefront.orders import repository, service
+from storefront.orders.exceptions import OrderNotFoundError
 from storefront.orders.schemas import OrderCreate, OrderFilters, OrderId, OrderRead
 from storefront.shared.exceptions import PermissionDeniedError
 from storefront.shared.pagination import Page, decode_cursor, page_of
@@ -80,9 +81,16 @@ async def list_orders(
 
 
 @router.get("/{order_id}", responses=problem_responses(404, 422))
-async def read_order(user: CurrentUser, order_id: OrderId, session: ReadSession) -> OrderRead:
+async def read_order(
+    user: CurrentUser, order_id: OrderId, connections: RawConnections
+) -> OrderRead:
     """One of your orders (admins: any order)."""
-    return OrderRead.model_validate(await service.get_order(session, order_id, viewer=user))
+    owner_id = None if user.role is UserRole.ADMIN else user.id
+    async with connections() as connection:
+        order = await repository.fetch_order(connection, order_id, owner_id=owner_id)
+    if order is None:
+        raise OrderNotFoundError("No order of yours has this id.")
+    return order
 
 
 @router.post("/{order_id}/cancel", responses=problem_responses(404, 409, 422))

@@ -19,7 +19,8 @@ from storefront.orders.exceptions import (
 )
 from storefront.orders.models import Order, OrderLine, OrderStatus
 from storefront.orders.schemas import OrderCreate, OrderRead
-from storefront.users.models import User, UserRole
+from storefront.users.models import UserRole
+from storefront.users.repository import Account
 
 
 async def place_order(session: AsyncSession, *, user_id: uuid.UUID, order: OrderCreate) -> Order:
@@ -97,7 +98,7 @@ async def place_order_idempotently(
     return response, False
 
 
-def _visible_to(viewer: User) -> list[ColumnElement[bool]]:
+def _visible_to(viewer: Account) -> list[ColumnElement[bool]]:
     # Others' orders look like missing ones, so ids cannot be probed.
     return [] if viewer.role is UserRole.ADMIN else [Order.user_id == viewer.id]
 
@@ -108,7 +109,7 @@ _ORDER_WITH_LINES = select(Order).options(joinedload(Order.lines))
 _ORDERS_WITH_LINES = select(Order).options(selectinload(Order.lines)).order_by(Order.id.desc())
 
 
-async def get_order(session: AsyncSession, order_id: uuid.UUID, *, viewer: User) -> Order:
+async def get_order(session: AsyncSession, order_id: uuid.UUID, *, viewer: Account) -> Order:
     order = await session.scalar(
         _ORDER_WITH_LINES.where(Order.id == order_id, *_visible_to(viewer))
     )
@@ -129,7 +130,7 @@ async def list_orders(
     return (await session.scalars(query)).all()
 
 
-async def cancel_order(session: AsyncSession, order_id: uuid.UUID, *, viewer: User) -> Order:
+async def cancel_order(session: AsyncSession, order_id: uuid.UUID, *, viewer: Account) -> Order:
     """Cancel a placed order and put its stock back, exactly once however many try."""
     await _transition(session, order_id, viewer=viewer, to=OrderStatus.CANCELLED)
     lines = await session.execute(
@@ -139,13 +140,13 @@ async def cancel_order(session: AsyncSession, order_id: uuid.UUID, *, viewer: Us
     return await get_order(session, order_id, viewer=viewer)
 
 
-async def fulfil_order(session: AsyncSession, order_id: uuid.UUID, *, viewer: User) -> Order:
+async def fulfil_order(session: AsyncSession, order_id: uuid.UUID, *, viewer: Account) -> Order:
     await _transition(session, order_id, viewer=viewer, to=OrderStatus.FULFILLED)
     return await get_order(session, order_id, viewer=viewer)
 
 
 async def _transition(
-    session: AsyncSession, order_id: uuid.UUID, *, viewer: User, to: OrderStatus
+    session: AsyncSession, order_id: uuid.UUID, *, viewer: Account, to: OrderStatus
 ) -> None:
     # Conditional on the status, so of two concurrent transitions the second
     # finds the order no longer placed (after waiting for the first's row lock).
