@@ -30,6 +30,18 @@ def claims_for(user: User, **changes: object) -> dict[str, object]:
     } | changes
 
 
+def token_for(user: User, settings: Settings, *, issued: timedelta, lifetime: int) -> str:
+    """A real access token for `user`, issued `issued` from now, valid `lifetime` seconds."""
+    return create_access_token(
+        user_id=user.id,
+        role=user.role.value,
+        family_id=uuid7(),
+        secret=settings.secret_key.get_secret_value(),
+        now=datetime.now(UTC) + issued,
+        lifetime=timedelta(seconds=lifetime),
+    )
+
+
 def unsigned_token(claims: dict[str, object]) -> str:
     def part(data: dict[str, object]) -> str:
         raw = json.dumps(data, default=lambda v: int(v.timestamp())).encode()
@@ -49,14 +61,7 @@ async def test_a_missing_token_is_401_with_a_bearer_challenge(client: AsyncClien
 async def test_an_expired_token_is_refused(
     client: AsyncClient, customer: User, settings: Settings
 ) -> None:
-    token = create_access_token(
-        user_id=customer.id,
-        role="customer",
-        family_id=uuid7(),
-        secret=settings.secret_key.get_secret_value(),
-        now=datetime.now(UTC) - timedelta(minutes=16),
-        lifetime=timedelta(minutes=15),
-    )
+    token = token_for(customer, settings, issued=timedelta(minutes=-16), lifetime=15 * 60)
 
     response = await client.get(ME, headers=bearer(token))
 
@@ -132,14 +137,8 @@ async def test_deactivation_takes_effect_on_the_next_request(
 async def test_a_token_that_worked_stops_working_once_it_expires(
     client: AsyncClient, customer: User, settings: Settings
 ) -> None:
-    token = create_access_token(
-        user_id=customer.id,
-        role="customer",
-        family_id=uuid7(),
-        secret=settings.secret_key.get_secret_value(),
-        now=datetime.now(UTC),
-        lifetime=timedelta(seconds=2),  # "exp" has whole seconds: at least 1 s left
-    )
+    # "exp" has whole seconds: at least 1 s left.
+    token = token_for(customer, settings, issued=timedelta(0), lifetime=2)
     assert (await client.get(ME, headers=bearer(token))).status_code == 200
 
     # Verified tokens are remembered; their expiry is still checked on every use.

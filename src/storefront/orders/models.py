@@ -4,7 +4,6 @@ from enum import StrEnum
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     String,
@@ -12,7 +11,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storefront.shared.models import Base, Timestamps, UUIDPrimaryKey
+from storefront.shared.models import Base, Timestamps, UUIDPrimaryKey, string_enum
 
 
 class OrderStatus(StrEnum):
@@ -31,15 +30,7 @@ class Order(UUIDPrimaryKey, Timestamps, Base):
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     status: Mapped[OrderStatus] = mapped_column(
-        Enum(
-            OrderStatus,
-            name="status",
-            native_enum=False,
-            create_constraint=True,
-            length=16,
-            values_callable=lambda statuses: [status.value for status in statuses],
-        ),
-        default=OrderStatus.PLACED,
+        string_enum(OrderStatus, "status"), default=OrderStatus.PLACED
     )
     total_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))

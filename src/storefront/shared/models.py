@@ -2,8 +2,9 @@
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import DateTime, Enum, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storefront.shared.ids import uuid7
@@ -37,4 +38,17 @@ class Timestamps:
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), sort_order=1)
     updated_at: Mapped[datetime] = mapped_column(
         server_default=func.now(), onupdate=func.now(), sort_order=1
+    )
+
+
+def string_enum(values: type[StrEnum], name: str) -> Enum:
+    """A VARCHAR with a CHECK constraint listing the enum's values: new values are a
+    plain constraint change in a migration, unlike a PostgreSQL enum type."""
+    return Enum(
+        values,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda members: [member.value for member in members],
     )

@@ -1,9 +1,9 @@
 from enum import StrEnum
 
-from sqlalchemy import Enum, Index, String, func, true
+from sqlalchemy import Index, String, func, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storefront.shared.models import Base, Timestamps, UUIDPrimaryKey
+from storefront.shared.models import Base, Timestamps, UUIDPrimaryKey, string_enum
 
 
 class UserRole(StrEnum):
@@ -17,14 +17,7 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     full_name: Mapped[str] = mapped_column(String(200))
     hashed_password: Mapped[str] = mapped_column(String(255))
     role: Mapped[UserRole] = mapped_column(
-        Enum(
-            UserRole,
-            name="role",
-            native_enum=False,
-            create_constraint=True,
-            length=16,
-            values_callable=lambda roles: [role.value for role in roles],
-        ),
+        string_enum(UserRole, "role"),
         default=UserRole.CUSTOMER,
         server_default=UserRole.CUSTOMER.value,
     )
