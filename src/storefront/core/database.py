@@ -180,7 +180,7 @@ async def get_raw_connections(request: Request) -> ConnectionFactory:
 # a product or an order by id): one hand-written statement straight through
 # asyncpg. SQLAlchemy's execution path costs ~150 us of CPU per statement more
 # than the driver's; on GET /products/{id} that was half the request (task bench:
-# 1,640 -> 2,900+ req/s). Everything else, and every write, goes through the ORM;
+# 1,640 -> 3,750 req/s). Everything else, and every write, goes through the ORM;
 # each such query has a test that checks it against the ORM's answer.
 RawConnections = Annotated[ConnectionFactory, Depends(get_raw_connections)]
 
