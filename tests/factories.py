@@ -76,3 +76,18 @@ def order_body(*lines: tuple[Product, int], note: str | None = None) -> dict[str
         ],
         "note": note,
     }
+
+
+async def every_page(
+    client: AsyncClient, url: str, headers: dict[str, str] | None = None, **params: Any
+) -> list[str]:
+    """The ids of every item of a cursor-paginated listing, following next_cursor."""
+    ids: list[str] = []
+    cursor = None
+    while True:
+        page_params = params | ({"cursor": cursor} if cursor else {})
+        response = await client.get(url, params=page_params, headers=headers)
+        assert response.status_code == 200, response.text
+        ids += [item["id"] for item in response.json()["items"]]
+        if (cursor := response.json()["next_cursor"]) is None:
+            return ids

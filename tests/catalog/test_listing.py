@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.catalog.models import Product
 from storefront.shared.ids import format_typeid
-from tests.factories import create_product
+from tests.factories import create_product, every_page
 
 PRODUCTS = "/api/v1/products"
 
@@ -28,20 +28,6 @@ async def some_products(session: AsyncSession) -> list[Product]:
     ]
 
 
-async def every_page(client: AsyncClient, **params: Any) -> list[str]:
-    ids: list[str] = []
-    cursor = None
-    while True:
-        response = await client.get(
-            PRODUCTS, params=params | ({"cursor": cursor} if cursor else {})
-        )
-        assert response.status_code == 200, response.text
-        ids += [item["id"] for item in response.json()["items"]]
-        cursor = response.json()["next_cursor"]
-        if cursor is None:
-            return ids
-
-
 def ids_of(products: list[Product]) -> list[str]:
     return [format_typeid("prod", product.id) for product in products]
 
@@ -53,7 +39,7 @@ async def test_pages_follow_the_sort_with_ties_broken_by_id(
     products = await some_products(session)
     expected = sorted(products, key=SORTS[sort], reverse=sort.startswith("-"))
 
-    assert await every_page(client, sort=sort, limit=2) == ids_of(expected)
+    assert await every_page(client, PRODUCTS, sort=sort, limit=2) == ids_of(expected)
 
 
 async def test_the_default_order_is_newest_first(
@@ -76,7 +62,7 @@ async def test_rows_inserted_between_pages_are_neither_skipped_nor_repeated(
     inserted = [
         await create_product(session, name=f"Item {n}", price_cents=150 * n) for n in range(4)
     ]
-    rest = await every_page(client, sort=sort, limit=4, cursor=first["next_cursor"])
+    rest = await every_page(client, PRODUCTS, sort=sort, limit=4, cursor=first["next_cursor"])
 
     seen = [item["id"] for item in first["items"]] + rest
     assert len(seen) == len(set(seen))

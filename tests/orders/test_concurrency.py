@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from storefront.shared.ids import format_typeid, uuid7
 from tests.conftest import client_for
-from tests.factories import bearer, log_in_tokens, order_body
+from tests.factories import bearer, every_page, log_in_tokens, order_body
 from tests.orders.conftest import LiveShop
 
 ORDERS = "/api/v1/orders"
@@ -92,17 +92,8 @@ async def test_pages_stay_consistent_while_products_are_being_added(
             await asyncio.sleep(0)
 
     async def read_all_pages(sort: str) -> list[str]:
-        ids: list[str] = []
-        cursor = None
         async with client_for(app) as client:
-            while True:
-                params: dict[str, str | int] = {"q": marker, "sort": sort, "limit": 4}
-                if cursor:
-                    params["cursor"] = cursor
-                page = (await client.get("/api/v1/products", params=params)).json()
-                ids += [item["id"] for item in page["items"]]
-                if (cursor := page["next_cursor"]) is None:
-                    return ids
+            return await every_page(client, "/api/v1/products", q=marker, sort=sort, limit=4)
 
     _, by_price, newest_first = await asyncio.gather(
         add_products(), read_all_pages("price"), read_all_pages("-created_at")

@@ -14,6 +14,7 @@ from tests.factories import (
     bearer,
     create_product,
     create_user,
+    every_page,
     log_in_tokens,
     order_body,
     product_url,
@@ -224,20 +225,11 @@ async def test_listing_orders_newest_first_own_only_admins_everyone(
     ]
     theirs = (await place(client, other_headers, order_body((product, 1)))).json()["id"]
 
-    async def listed(headers: dict[str, str], **params: Any) -> list[str]:
-        ids: list[str] = []
-        cursor = None
-        while True:
-            page_params = params | {"limit": 2} | ({"cursor": cursor} if cursor else {})
-            response = await client.get(ORDERS, params=page_params, headers=headers)
-            assert response.status_code == 200, response.text
-            ids += [order["id"] for order in response.json()["items"]]
-            if (cursor := response.json()["next_cursor"]) is None:
-                return ids
-
-    assert await listed(customer_headers) == mine[::-1]
-    assert await listed(admin_headers) == [theirs, *mine[::-1]]
-    assert await listed(admin_headers, user_id=format_typeid("user", customer.id)) == mine[::-1]
+    customer_id = format_typeid("user", customer.id)
+    assert await every_page(client, ORDERS, customer_headers, limit=2) == mine[::-1]
+    assert await every_page(client, ORDERS, admin_headers, limit=2) == [theirs, *mine[::-1]]
+    by_user = await every_page(client, ORDERS, admin_headers, limit=2, user_id=customer_id)
+    assert by_user == mine[::-1]
     forbidden = await client.get(
         ORDERS, params={"user_id": format_typeid("user", other.id)}, headers=customer_headers
     )

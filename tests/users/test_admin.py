@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storefront.auth.passwords import PasswordHasher
 from storefront.shared.ids import format_typeid, uuid7
 from storefront.users.models import User, UserRole
-from tests.factories import create_user
+from tests.factories import create_user, every_page
 
 USERS = "/api/v1/users"
 
@@ -79,17 +79,7 @@ async def test_listing_pages_through_every_user_once_in_creation_order(
     created = [admin] + [await create_user(session, hasher) for _ in range(4)]
     expected = [format_typeid("user", user.id) for user in created]
 
-    seen: list[str] = []
-    cursor = None
-    while True:
-        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
-        page = (await client.get(USERS, params=params, headers=admin_headers)).json()
-        seen += [item["id"] for item in page["items"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
-
-    assert seen == expected
+    assert await every_page(client, USERS, admin_headers, limit=2) == expected
 
 
 async def test_listing_filters_by_role_activity_and_email_prefix(
