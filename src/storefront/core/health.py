@@ -41,7 +41,8 @@ async def live() -> Liveness:
 @router.get("/ready", responses=problem_responses(503))
 async def ready(request: Request) -> Readiness:
     """The database answers and every migration file is applied."""
-    engine: AsyncEngine = request.app.state.engine
+    # Autocommit: no BEGIN/ROLLBACK around a probe that only reads.
+    engine: AsyncEngine = request.app.state.read_engine
     expected: list[str] = request.app.state.migration_versions
     timeout = request.app.state.settings.database.ready_timeout_seconds
     try:
