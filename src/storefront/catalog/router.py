@@ -10,6 +10,7 @@ from storefront.catalog.schemas import (
     ProductCreate,
     ProductFilters,
     ProductId,
+    ProductPosition,
     ProductRead,
     ProductUpdate,
 )
@@ -19,10 +20,11 @@ from storefront.core.errors import problem_responses
 from storefront.shared.conditional import etag_for, is_current
 from storefront.shared.exceptions import NotAuthenticatedError, PermissionDeniedError
 from storefront.shared.ids import format_typeid
-from storefront.shared.pagination import InvalidCursorError, Page, decode_cursor, page_of
+from storefront.shared.pagination import Page, Paginator
 from storefront.users.models import UserRole
 
 router = APIRouter(prefix="/products", tags=["catalog"])
+pages = Paginator("products", ProductPosition)
 
 ETAG_HEADER = {"ETag": {"description": "The product's version.", "schema": {"type": "string"}}}
 
@@ -41,30 +43,22 @@ async def list_products(
         if viewer.role is not UserRole.ADMIN:
             raise PermissionDeniedError("Only admins may see archived products.")
     secret = settings.secret_key.get_secret_value()
-    after = None
-    if filters.cursor is not None:
-        position = decode_cursor(filters.cursor, secret)
-        if position.get("sort") != filters.sort:
-            raise InvalidCursorError("This cursor belongs to a listing in another order.")
-        after = service.parse_sort_key(position["key"], filters.sort)
+    after = pages.position(filters, secret)
     products = await service.list_products(
         session,
         limit=filters.limit + 1,
         sort=filters.sort,
-        after=after,
+        after=service.sort_key_of(after, filters.sort) if after else None,
         q=filters.q,
         min_price=filters.min_price,
         max_price=filters.max_price,
         include_archived=filters.include_archived,
     )
-    return page_of(
+    return pages.page(
         [ProductRead.model_validate(product) for product in products],
-        limit=filters.limit,
-        position=lambda product: {
-            "sort": filters.sort,
-            "key": service.sort_key(product, filters.sort),
-        },
-        secret=secret,
+        filters,
+        secret,
+        position=lambda product: service.position_of(product, filters.sort),
     )
 
 

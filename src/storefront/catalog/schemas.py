@@ -13,6 +13,7 @@ from pydantic import (
 
 from storefront.catalog.models import MAX_PRICE_CENTS
 from storefront.shared.ids import TypeId
+from storefront.shared.pagination import PageQuery
 from storefront.shared.schemas import PatchModel
 
 ProductId = Annotated[uuid.UUID, TypeId("prod")]
@@ -24,6 +25,13 @@ PriceCents = Annotated[int, Strict(), Field(ge=0, le=MAX_PRICE_CENTS)]
 Stock = Annotated[int, Strict(), Field(ge=0, le=2_000_000_000)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 ProductSort = Literal["created_at", "-created_at", "price", "-price", "name"]
+
+
+class ProductPosition(BaseModel):
+    """Where a product listing continues: the last product's sort value and id."""
+
+    value: datetime | int | str
+    id: uuid.UUID
 
 
 class ProductCreate(BaseModel):
@@ -62,11 +70,7 @@ class ProductRead(BaseModel):
     updated_at: datetime
 
 
-class ProductFilters(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    limit: int = Field(default=20, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=512)
+class ProductFilters(PageQuery):
     q: str | None = Field(default=None, min_length=1, max_length=100)
     min_price: int | None = Field(default=None, ge=0, le=MAX_PRICE_CENTS)
     max_price: int | None = Field(default=None, ge=0, le=MAX_PRICE_CENTS)

@@ -20,6 +20,7 @@ from storefront.catalog.exceptions import (
     SkuTakenError,
 )
 from storefront.catalog.models import Product
+from storefront.catalog.schemas import ProductPosition
 from storefront.shared.ids import format_typeid
 
 SORT_COLUMNS = {
@@ -105,17 +106,20 @@ class Listed(Protocol):
     def name(self) -> str: ...
 
 
-def sort_key(product: Listed, sort: str) -> list[Any]:
-    """The position of `product` in a listing by `sort`, as JSON values."""
-    value = getattr(product, SORT_COLUMNS[sort.removeprefix("-")].key)
-    return [value.isoformat() if isinstance(value, datetime) else value, str(product.id)]
+def position_of(product: Listed, sort: str) -> ProductPosition:
+    """Where `product` stands in a listing by `sort`."""
+    return ProductPosition(
+        value=getattr(product, SORT_COLUMNS[sort.removeprefix("-")].key), id=product.id
+    )
 
 
-def parse_sort_key(key: list[Any], sort: str) -> tuple[Any, uuid.UUID]:
-    value, product_id = key
-    if sort.removeprefix("-") == "created_at":
+def sort_key_of(position: ProductPosition, sort: str) -> tuple[Any, uuid.UUID]:
+    """The keyset to continue after; a cursor is bound to its sort, so the value's
+    type is that sort's (timestamps travel as ISO 8601 text)."""
+    value = position.value
+    if sort.removeprefix("-") == "created_at" and isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value, uuid.UUID(product_id)
+    return value, position.id
 
 
 async def update_product(

@@ -1,4 +1,3 @@
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -13,10 +12,11 @@ from storefront.orders import repository, service
 from storefront.orders.exceptions import OrderNotFoundError
 from storefront.orders.schemas import OrderCreate, OrderFilters, OrderId, OrderRead
 from storefront.shared.exceptions import PermissionDeniedError
-from storefront.shared.pagination import Page, decode_cursor, page_of
+from storefront.shared.pagination import LastId, Page, Paginator
 from storefront.users.models import UserRole
 
 router = APIRouter(prefix="/orders", tags=["orders"], responses=problem_responses(401))
+pages = Paginator("orders", LastId)
 
 
 @router.post(
@@ -65,18 +65,18 @@ async def list_orders(
     else:
         raise PermissionDeniedError("Only admins may list other users' orders.")
     secret = settings.secret_key.get_secret_value()
-    before = decode_cursor(filters.cursor, secret)["before"] if filters.cursor else None
+    before = pages.position(filters, secret)
     orders = await service.list_orders(
         session,
         user_id=owner,
         limit=filters.limit + 1,
-        before=uuid.UUID(before) if before else None,
+        before=before.id if before else None,
     )
-    return page_of(
+    return pages.page(
         [OrderRead.model_validate(order) for order in orders],
-        limit=filters.limit,
-        position=lambda order: {"before": str(order.id)},
-        secret=secret,
+        filters,
+        secret,
+        position=lambda order: LastId(id=order.id),
     )
 
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, mo
 from storefront.catalog.schemas import ProductId
 from storefront.orders.models import OrderStatus
 from storefront.shared.ids import TypeId
+from storefront.shared.pagination import PageQuery
 from storefront.users.schemas import UserId
 
 OrderId = Annotated[uuid.UUID, TypeId("ord")]
@@ -57,9 +58,5 @@ class OrderRead(BaseModel):
     created_at: datetime
 
 
-class OrderFilters(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    limit: int = Field(default=20, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=512)
+class OrderFilters(PageQuery):
     user_id: UserId | None = Field(default=None, description="Admins only.")

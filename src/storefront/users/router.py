@@ -1,4 +1,3 @@
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -9,7 +8,7 @@ from storefront.auth.dependencies import AccessTokenClaims, AdminUser, CurrentUs
 from storefront.core.config import AppSettings
 from storefront.core.database import DbSession, ReadSession
 from storefront.core.errors import problem_responses
-from storefront.shared.pagination import Page, decode_cursor, page_of
+from storefront.shared.pagination import LastId, Page, Paginator
 from storefront.users import service
 from storefront.users.dependencies import UserInPath
 from storefront.users.exceptions import InvalidCurrentPasswordError
@@ -24,6 +23,7 @@ from storefront.users.schemas import (
 # Admin routes take `AdminUser` first, so callers who may not use them learn
 # nothing else (not even whether an id exists).
 router = APIRouter(prefix="/users", tags=["users"], responses=problem_responses(401))
+pages = Paginator("users", LastId)
 
 
 @router.get("/me")
@@ -73,20 +73,20 @@ async def list_users(
 ) -> Page[UserRead]:
     """Admin: accounts in creation order, a page at a time."""
     secret = settings.secret_key.get_secret_value()
-    position = decode_cursor(filters.cursor, secret) if filters.cursor else None
+    after = pages.position(filters, secret)
     users = await service.list_users(
         session,
         limit=filters.limit + 1,  # one more tells whether there is a next page
-        after=uuid.UUID(position["after"]) if position else None,
+        after=after.id if after else None,
         role=filters.role,
         is_active=filters.is_active,
         email_prefix=filters.email_prefix,
     )
-    return page_of(
+    return pages.page(
         [UserRead.model_validate(user) for user in users],
-        limit=filters.limit,
-        position=lambda user: {"after": str(user.id)},
-        secret=secret,
+        filters,
+        secret,
+        position=lambda user: LastId(id=user.id),
     )
 
 

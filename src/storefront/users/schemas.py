@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from storefront.shared.ids import TypeId
+from storefront.shared.pagination import PageQuery
 from storefront.shared.schemas import PatchModel
 from storefront.users.models import UserRole
 
@@ -105,11 +106,7 @@ class UserAdminUpdate(PatchModel):
     is_active: bool | None = None
 
 
-class UserFilters(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    limit: int = Field(default=20, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=512)
+class UserFilters(PageQuery):
     role: UserRole | None = None
     is_active: bool | None = None
     email_prefix: str | None = Field(default=None, min_length=1, max_length=320)
