@@ -21,6 +21,7 @@ from storefront.core.database import (
     resolve_database_url,
     transaction,
 )
+from storefront.shared.text import normalize_email
 from storefront.users import service as users_service
 from storefront.users.models import UserRole
 from storefront.users.schemas import UserCreate
@@ -36,6 +37,10 @@ def ask_password() -> str:
 
 
 async def create_admin(email: str, full_name: str) -> str:
+    try:
+        email = normalize_email(email)
+    except ValueError as exc:
+        sys.exit(f"Not an email address: {exc}")
     settings = get_settings()
     engine = create_engine(await resolve_database_url(settings.database), settings.database)
     sessionmaker = create_sessionmaker(engine)

@@ -30,6 +30,16 @@ async def test_every_operation_has_a_summary_and_documents_its_errors(
             assert "401" in responses, f"{method} {path} does not document 401"
 
 
+async def test_summaries_are_the_routes_one_line_docstrings(client: AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+
+    assert document["paths"]["/api/v1/users/me"]["get"]["summary"] == "Your own account."
+    assert (
+        document["paths"]["/health/live"]["get"]["summary"]
+        == "The process is up; touches nothing else."
+    )
+
+
 async def test_the_login_form_and_bearer_scheme_make_authorize_work(client: AsyncClient) -> None:
     document = (await client.get("/openapi.json")).json()
 

@@ -37,11 +37,11 @@ async def test_create_admin_creates_then_promotes(cli_database: str, repo_root: 
     finally:
         await connection.close()
 
-    assert created.stdout.strip() == "Created admin Root@example.com."
+    assert created.stdout.strip() == "Created admin root@example.com."
     assert promoted.stdout.strip() == "ops@example.com is now an active admin."
     assert [tuple(row) for row in rows] == [
-        ("Root@example.com", "admin", True),
         ("ops@example.com", "admin", True),
+        ("root@example.com", "admin", True),
     ]
 
 

@@ -3,6 +3,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storefront.users import service as users_service
+from storefront.users.exceptions import EmailTakenError
 from storefront.users.models import User, UserRole
 
 
@@ -25,13 +27,27 @@ async def test_a_new_user_gets_defaults_from_the_app_and_the_database(
     assert user.updated_at == user.created_at
 
 
-async def test_email_is_unique_regardless_of_case(session: AsyncSession) -> None:
-    session.add(a_user("Ada@Example.com"))
+async def test_the_database_keeps_emails_unique(session: AsyncSession) -> None:
+    session.add(a_user("ada@example.com"))
     await session.flush()
-    session.add(a_user("ada@example.COM"))
+    session.add(a_user("ada@example.com"))
 
-    with pytest.raises(IntegrityError, match="uq_users_email_lower"):
+    with pytest.raises(IntegrityError, match="uq_users_email"):
         await session.flush()
+
+
+async def test_emails_are_stored_normalised_so_case_variants_collide(
+    session: AsyncSession,
+) -> None:
+    created = await users_service.create_user(
+        session, email=" Ada@Example.COM", full_name="Ada", hashed_password="hash"
+    )
+
+    assert created.email == "ada@example.com"
+    with pytest.raises(EmailTakenError):
+        await users_service.create_user(
+            session, email="ADA@example.com", full_name="Ada", hashed_password="hash"
+        )
 
 
 async def test_the_database_refuses_an_unknown_role(session: AsyncSession) -> None:

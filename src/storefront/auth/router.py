@@ -8,8 +8,9 @@ from storefront.auth.schemas import RefreshTokenBody, TokenResponse
 from storefront.core.config import AppSettings
 from storefront.core.database import DbSession, Transactions
 from storefront.core.errors import problem_responses
+from storefront.shared.text import EmailLike
 from storefront.users import service as users_service
-from storefront.users.schemas import PASSWORD_MAX_LENGTH, UserCreate, UserRead
+from storefront.users.schemas import Password, UserCreate, UserRead
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -30,8 +31,8 @@ async def register(body: UserCreate, session: DbSession, hasher: Hasher) -> User
 
 @router.post("/token", responses=problem_responses(401, 422, 429))
 async def log_in(
-    username: Annotated[str, Form(max_length=320, description="The account's email.")],
-    password: Annotated[str, Form(max_length=PASSWORD_MAX_LENGTH)],
+    username: Annotated[EmailLike, Form(description="The account's email.")],
+    password: Annotated[Password, Form()],
     request: Request,
     transactions: Transactions,
     hasher: Hasher,

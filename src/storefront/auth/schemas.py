@@ -1,6 +1,8 @@
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from storefront.shared.text import Text
 
 
 class TokenResponse(BaseModel):
@@ -13,4 +15,4 @@ class TokenResponse(BaseModel):
 class RefreshTokenBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    refresh_token: str = Field(min_length=1, max_length=256)
+    refresh_token: Annotated[str, Text(min_length=1, max_length=256)]

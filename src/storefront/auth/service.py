@@ -72,7 +72,6 @@ async def log_in(
     client_address: str,
 ) -> TokenPair:
     """Check the password and issue tokens; the same work and answer for any wrong input."""
-    email = email.strip().lower()
     now = datetime.now(UTC)
     async with transactions() as session:
         retry_after = await throttled_for(

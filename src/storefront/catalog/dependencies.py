@@ -4,12 +4,13 @@ from fastapi import Depends, Header
 
 from storefront.catalog.exceptions import PreconditionRequiredError
 from storefront.shared.conditional import tagged_versions
+from storefront.shared.text import Text
 
 
 async def get_if_match_versions(
     if_match: Annotated[
-        str | None,
-        Header(description="The ETag of the product as you last read it.", max_length=1024),
+        Annotated[str, Text(max_length=1024)] | None,
+        Header(description="The ETag of the product as you last read it."),
     ] = None,
 ) -> set[int]:
     """The product versions the client's If-Match accepts.

@@ -21,6 +21,7 @@ from storefront.shared.conditional import etag_for, is_current
 from storefront.shared.exceptions import NotAuthenticatedError, PermissionDeniedError
 from storefront.shared.ids import format_typeid
 from storefront.shared.pagination import Page, Paginator
+from storefront.shared.text import Text
 from storefront.users.models import UserRole
 
 router = APIRouter(prefix="/products", tags=["catalog"])
@@ -75,7 +76,7 @@ async def read_product(
     product_id: ProductId,
     connections: RawConnections,
     response: Response,
-    if_none_match: Annotated[str | None, Header(max_length=1024)] = None,
+    if_none_match: Annotated[Annotated[str, Text(max_length=1024)] | None, Header()] = None,
 ) -> ProductRead | Response:
     """One product, with an ETag; If-None-Match with it answers 304."""
     async with connections() as connection:

@@ -15,11 +15,12 @@ from storefront.catalog.models import MAX_PRICE_CENTS
 from storefront.shared.ids import TypeId
 from storefront.shared.pagination import PageQuery
 from storefront.shared.schemas import PatchModel
+from storefront.shared.text import Text
 
 ProductId = Annotated[uuid.UUID, TypeId("prod")]
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9_-]{1,64}$")]
-ProductName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[str, StringConstraints(max_length=5000)]
+ProductName = Annotated[str, Text(min_length=1, max_length=200)]
+Description = Annotated[str, Text(max_length=5000, multiline=True)]
 # Money and counts are integers, never floats (Strict refuses 9.99 and "999").
 PriceCents = Annotated[int, Strict(), Field(ge=0, le=MAX_PRICE_CENTS)]
 Stock = Annotated[int, Strict(), Field(ge=0, le=2_000_000_000)]
@@ -71,7 +72,7 @@ class ProductRead(BaseModel):
 
 
 class ProductFilters(PageQuery):
-    q: str | None = Field(default=None, min_length=1, max_length=100)
+    q: Annotated[str, Text(min_length=1, max_length=100)] | None = None
     min_price: int | None = Field(default=None, ge=0, le=MAX_PRICE_CENTS)
     max_price: int | None = Field(default=None, ge=0, le=MAX_PRICE_CENTS)
     sort: ProductSort = "-created_at"

@@ -7,7 +7,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
@@ -149,9 +148,6 @@ def document_problems(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        for route in app.routes:
-            if isinstance(route, APIRoute) and route.summary is None and route.description:
-                route.summary, route.description = route.description, ""
         schema = generate()
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
         problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -163,6 +159,12 @@ def document_problems(app: FastAPI) -> None:
         }
         for path in schema["paths"].values():
             for operation in path.values():
+                # The docstring's first line is the summary, the rest its description.
+                summary, _, description = operation.pop("description", "").partition("\n")
+                if summary:
+                    operation["summary"] = summary
+                if description.strip():
+                    operation["description"] = description.strip()
                 for status, response in operation["responses"].items():
                     if status.isdigit() and int(status) >= 400:
                         response["content"] = problem_content

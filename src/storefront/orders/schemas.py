@@ -2,12 +2,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
 from storefront.catalog.schemas import ProductId
 from storefront.orders.models import OrderStatus
 from storefront.shared.ids import TypeId
 from storefront.shared.pagination import PageQuery
+from storefront.shared.text import Text
 from storefront.users.schemas import UserId
 
 OrderId = Annotated[uuid.UUID, TypeId("ord")]
@@ -24,7 +25,7 @@ class OrderCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     items: list[OrderLineCreate] = Field(min_length=1, max_length=50)
-    note: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    note: Annotated[str, Text(max_length=1000, multiline=True)] | None = None
 
     @model_validator(mode="after")
     def each_product_once(self) -> Self:

@@ -12,11 +12,12 @@ import hmac
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from storefront.shared.exceptions import AppError
+from storefront.shared.text import Text
 
 _SIGNATURE_BYTES = 16
 _FILTERS_DIGEST_BYTES = 8
@@ -36,9 +37,8 @@ class PageQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(default=20, ge=1, le=100)
-    cursor: str | None = Field(
+    cursor: Annotated[str, Text(max_length=512)] | None = Field(
         default=None,
-        max_length=512,
         description="`next_cursor` of the previous page, with the same filters and sort.",
     )
 

@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-from sqlalchemy import Index, String, func, true
+from sqlalchemy import String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storefront.shared.models import Base, Timestamps, UUIDPrimaryKey, string_enum
@@ -13,7 +13,8 @@ class UserRole(StrEnum):
 
 class User(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "users"
-    email: Mapped[str] = mapped_column(String(320))
+    # Stored as `normalize_email` makes it, and compared exactly.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
     hashed_password: Mapped[str] = mapped_column(String(255))
     role: Mapped[UserRole] = mapped_column(
@@ -22,7 +23,3 @@ class User(UUIDPrimaryKey, Timestamps, Base):
         server_default=UserRole.CUSTOMER.value,
     )
     is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
-
-
-# Unique regardless of case, while keeping the address as the user typed it.
-Index("uq_users_email_lower", func.lower(User.email), unique=True)

@@ -6,9 +6,6 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
-    EmailStr,
-    Field,
-    StringConstraints,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -17,6 +14,7 @@ from pydantic import (
 from storefront.shared.ids import TypeId
 from storefront.shared.pagination import PageQuery
 from storefront.shared.schemas import PatchModel
+from storefront.shared.text import EMAIL_MAX_LENGTH, Email, Text, fold_email
 from storefront.users.models import UserRole
 
 UserId = Annotated[uuid.UUID, TypeId("user")]
@@ -39,23 +37,15 @@ def check_password_is_not_email(password: str, email: str) -> None:
         raise ValueError("Password must not be the email address")
 
 
-def _no_control_characters(value: str) -> str:
-    if any(not c.isprintable() for c in value):
-        raise ValueError("must not contain control characters")
-    return value
-
-
+# Passwords are kept as typed (no stripping), but NFC-normalised like all text, so
+# the same password typed on another device still matches.
+Password = Annotated[str, Text(max_length=PASSWORD_MAX_LENGTH, strip=False)]
 NewPassword = Annotated[
     str,
-    StringConstraints(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH),
+    Text(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH, strip=False),
     AfterValidator(_mixes_character_classes),
 ]
-FullName = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_no_control_characters),
-]
-Email = Annotated[EmailStr, StringConstraints(max_length=320)]
+FullName = Annotated[str, Text(min_length=1, max_length=200)]
 
 
 class UserCreate(BaseModel):
@@ -89,9 +79,7 @@ class MeUpdate(PatchModel):
 
     full_name: FullName | None = None
     password: NewPassword | None = None
-    current_password: Annotated[str, StringConstraints(max_length=PASSWORD_MAX_LENGTH)] | None = (
-        None
-    )
+    current_password: Password | None = None
 
     @model_validator(mode="after")
     def current_password_comes_with_a_new_one(self) -> Self:
@@ -109,4 +97,6 @@ class UserAdminUpdate(PatchModel):
 class UserFilters(PageQuery):
     role: UserRole | None = None
     is_active: bool | None = None
-    email_prefix: str | None = Field(default=None, min_length=1, max_length=320)
+    email_prefix: (
+        Annotated[str, Text(min_length=1, max_length=EMAIL_MAX_LENGTH, normalize=fold_email)] | None
+    ) = None

@@ -3,10 +3,11 @@
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storefront.shared.text import fold_email, normalize_email
 from storefront.users.exceptions import EmailTakenError, LastAdminError, UserNotFoundError
 from storefront.users.models import User, UserRole
 
@@ -19,7 +20,12 @@ async def create_user(
     hashed_password: str,
     role: UserRole = UserRole.CUSTOMER,
 ) -> User:
-    user = User(email=email, full_name=full_name, hashed_password=hashed_password, role=role)
+    user = User(
+        email=normalize_email(email),
+        full_name=full_name,
+        hashed_password=hashed_password,
+        role=role,
+    )
     try:
         async with session.begin_nested():
             session.add(user)
@@ -40,8 +46,8 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
 
 
 async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
-    # Matches the case-insensitive unique index, which serves this lookup.
-    return await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+    """The user whose address is `email`, given as `normalize_email` makes it."""
+    return await session.scalar(select(User).where(User.email == email))
 
 
 async def list_users(
@@ -62,9 +68,7 @@ async def list_users(
     if is_active is not None:
         query = query.where(User.is_active == is_active)
     if email_prefix is not None:
-        query = query.where(
-            func.lower(User.email).startswith(email_prefix.lower(), autoescape=True)
-        )
+        query = query.where(User.email.startswith(fold_email(email_prefix), autoescape=True))
     return (await session.scalars(query)).all()
 
 
