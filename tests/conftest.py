@@ -221,7 +221,7 @@ def repo_root() -> Path:
     return REPO_ROOT
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def settings_for() -> Callable[..., Settings]:
     """Build settings for a second app under test, e.g. one whose database is unreachable."""
     return make_settings

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import APIRouter, Form, status
 
 from storefront.auth import service
 from storefront.auth.dependencies import Hasher
@@ -8,6 +8,7 @@ from storefront.auth.schemas import RefreshTokenBody, TokenResponse
 from storefront.core.config import AppSettings
 from storefront.core.database import DbSession, Transactions
 from storefront.core.errors import problem_responses
+from storefront.core.network import ClientAddress
 from storefront.shared.text import EmailLike
 from storefront.users import service as users_service
 from storefront.users.schemas import Password, UserCreate, UserRead
@@ -33,7 +34,7 @@ async def register(body: UserCreate, session: DbSession, hasher: Hasher) -> User
 async def log_in(
     username: Annotated[EmailLike, Form(description="The account's email.")],
     password: Annotated[Password, Form()],
-    request: Request,
+    client_address: ClientAddress,
     transactions: Transactions,
     hasher: Hasher,
     settings: AppSettings,
@@ -45,7 +46,7 @@ async def log_in(
         settings,
         email=username,
         password=password,
-        client_address=request.client.host if request.client else "unknown",
+        client_address=client_address,
     )
     return TokenResponse.model_validate(tokens, from_attributes=True)
 

@@ -5,8 +5,8 @@ from pathlib import Path
 from typing import Annotated, Literal, Self
 
 from fastapi import Depends, Request
-from pydantic import BaseModel, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 API_PREFIX = "/api/v1"
 
@@ -25,7 +25,12 @@ class DatabaseSettings(BaseModel):
     # as they are returned, and under load that churn costs more than it saves.
     pool_size: int = Field(default=20, ge=1)
     max_overflow: int = Field(default=0, ge=0)
-    pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Every wait on the database is bounded, so a request that cannot be served
+    # answers 503 within pool + connect + statement timeouts (4.5 s by default)
+    # instead of hanging while the database is down or stalled.
+    pool_timeout_seconds: float = Field(default=1.0, gt=0)
+    connect_timeout_seconds: float = Field(default=1.5, gt=0)
+    statement_timeout_seconds: float = Field(default=2.0, gt=0)
     ready_timeout_seconds: float = Field(default=2.0, gt=0)
     echo: bool = False
 
@@ -43,6 +48,9 @@ class AuthSettings(BaseModel):
     max_failures_per_account: int = Field(default=5, ge=1)
     max_failures_per_address: int = Field(default=20, ge=1)
     throttle_window_minutes: int = Field(default=15, ge=1)
+    # An address the owner logged in from within this many days keeps its own
+    # account counter, so strangers' failures cannot lock the owner out there.
+    known_address_days: int = Field(default=30, ge=1)
 
 
 class CatalogSettings(BaseModel):
@@ -53,6 +61,15 @@ class CatalogSettings(BaseModel):
 class CorsSettings(BaseModel):
     origins: list[str] = []
     allow_credentials: bool = False
+
+
+class ServerSettings(BaseModel):
+    # Larger request bodies get 413 while they stream in, before any parsing.
+    max_body_bytes: int = Field(default=1_048_576, ge=1)
+    # After SIGTERM, in-flight requests get this long to finish.
+    shutdown_timeout_seconds: float = Field(default=20.0, gt=0, le=30)
+    # /docs, /redoc and /openapi.json; unset: on, except in production.
+    docs_enabled: bool | None = None
 
 
 class LogSettings(BaseModel):
@@ -77,11 +94,29 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     catalog: CatalogSettings = CatalogSettings()
     cors: CorsSettings = CorsSettings()
+    server: ServerSettings = ServerSettings()
     log: LogSettings = LogSettings()
+    # Proxies whose X-Forwarded-For is believed (addresses or networks, as a JSON
+    # list); the same name uvicorn reads. Empty: the peer is the client.
+    forwarded_allow_ips: Annotated[list[IPvAnyNetwork], NoDecode] = []
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def docs_enabled(self) -> bool:
+        if self.server.docs_enabled is None:
+            return not self.is_production
+        return self.server.docs_enabled
+
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def split_addresses(cls, value: object) -> object:
+        # Comma-separated, as uvicorn reads the same variable.
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @model_validator(mode="after")
     def refuse_unsafe_production_values(self) -> Self:

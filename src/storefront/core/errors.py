@@ -116,6 +116,18 @@ async def http_error_handler(request: Request, exc: Exception) -> ProblemRespons
     )
 
 
+def payload_too_large_response(request: Request, max_bytes: int) -> ProblemResponse:
+    return problem_response(
+        request,
+        status=413,
+        code=HTTP_STATUS_CODES[413],
+        title=HTTPStatus(413).phrase,
+        detail=f"The request body exceeds {max_bytes} bytes.",
+        # The unread body stays on the connection, so it cannot serve another request.
+        headers={"Connection": "close"},
+    )
+
+
 def unexpected_error_response(request: Request, exc: Exception) -> ProblemResponse:
     logger.error("Unhandled error", exc_info=exc)
     return problem_response(

@@ -21,7 +21,11 @@ from storefront.core.database import (
 )
 from storefront.core.errors import document_problems, register_error_handlers
 from storefront.core.logging import configure_logging
-from storefront.core.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
+from storefront.core.middleware import (
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
 from storefront.core.migrations import migration_versions
 from storefront.orders.router import router as orders_router
 from storefront.users.router import router as users_router
@@ -68,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # FastAPI's built-in OpenTelemetry: off, as no provider is configured;
         # merely checking for one costs environment lookups on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        # The API's map is for its developers, not for whoever finds the host.
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
     app.state.settings = settings
     app.state.password_hasher = PasswordHasher(settings.auth)
@@ -77,8 +83,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     register_error_handlers(app)
     document_problems(app)
     # Added innermost first: CORS wraps everything, so even a 500 carries its headers.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.server.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, strict_transport=settings.is_production)
     if settings.cors.origins:
         app.add_middleware(
             CORSMiddleware,

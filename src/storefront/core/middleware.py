@@ -7,10 +7,15 @@ import time
 import uuid
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from storefront.core.errors import REQUEST_ID_HEADER, unexpected_error_response
+from storefront.core.errors import (
+    REQUEST_ID_HEADER,
+    payload_too_large_response,
+    unexpected_error_response,
+)
 from storefront.core.logging import request_id_var
 
 access_logger = logging.getLogger("storefront.access")
@@ -75,19 +80,58 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
+class BodySizeLimitMiddleware:
+    """Refuses request bodies over `max_bytes` with 413, before parsing and before
+    authentication: a declared Content-Length at once, without reading the body;
+    a streamed body as soon as it passes the limit.
+
+    (Starlette's limiter checks only when the endpoint reads the body, after
+    dependencies such as authentication ran, and answers in plain text otherwise.)
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await payload_too_large_response(Request(scope), self.max_bytes)(scope, receive, send)
+            return
+        received = 0
+
+        async def receive_within_limit() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                # FastAPI re-raises HTTPExceptions from body reading; the problem
+                # handler renders it like any other 413.
+                raise HTTPException(413, f"The request body exceeds {self.max_bytes} bytes.")
+            return message
+
+        await self.app(scope, receive_within_limit, send)
+
+
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+# Production is served over HTTPS (behind its proxy): browsers must never fall back.
+STRICT_TRANSPORT_SECURITY = {"Strict-Transport-Security": "max-age=31536000; includeSubDomains"}
 
 
 class SecurityHeadersMiddleware:
     """Headers every response carries. Responses are not cacheable unless the
     route says otherwise, so tokens and personal data never land in a cache."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, strict_transport: bool) -> None:
         self.app = app
+        self.headers = SECURITY_HEADERS | (STRICT_TRANSPORT_SECURITY if strict_transport else {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -97,7 +141,7 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
+                for name, value in self.headers.items():
                     headers[name] = value
                 headers.setdefault("Cache-Control", "no-store")
             await send(message)
