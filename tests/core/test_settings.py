@@ -97,3 +97,16 @@ def test_every_setting_is_documented_in_env_example(repo_root: Path) -> None:
     }
 
     assert setting_names() <= documented
+
+
+def test_trusted_proxies_are_read_comma_separated_as_uvicorn_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = settings_from(monkeypatch, {"FORWARDED_ALLOW_IPS": "10.0.0.0/8, 192.0.2.1"})
+
+    assert [str(network) for network in settings.forwarded_allow_ips] == [
+        "10.0.0.0/8",
+        "192.0.2.1/32",
+    ]
+    with pytest.raises(ValidationError):
+        settings_from(monkeypatch, {"FORWARDED_ALLOW_IPS": "not-an-address"})

@@ -13,6 +13,8 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -97,14 +99,52 @@ def autocommit(engine: AsyncEngine) -> AsyncEngine:
 
 def create_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:
     # No pool pre-ping: it costs a round trip on every checkout, and a dead
-    # connection surfaces as an error on that request anyway.
+    # connection surfaces as a 503 on that request, which discards it.
+    statement_ms = round(settings.statement_timeout_seconds * 1000)
     return create_async_engine(
         async_url(url),
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
         pool_timeout=settings.pool_timeout_seconds,
         echo=settings.echo,
+        connect_args={
+            "timeout": settings.connect_timeout_seconds,
+            # A live server cancels a slow statement itself and the connection
+            # stays usable; the client-side limit, a moment later, also covers a
+            # server or network that stopped answering.
+            "server_settings": {"statement_timeout": str(statement_ms)},
+            "command_timeout": settings.statement_timeout_seconds + CLIENT_TIMEOUT_MARGIN_SECONDS,
+        },
     )
+
+
+# How long after the server's statement_timeout the client stops waiting itself.
+CLIENT_TIMEOUT_MARGIN_SECONDS = 0.5
+
+# What a database that is down, restarting, overloaded or not answering raises
+# (OSError covers refused, reset and timed-out sockets; class 08 is a lost
+# connection, 53 too many connections, 57 a cancelled statement or a shutdown).
+_UNAVAILABLE = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InsufficientResourcesError,
+    asyncpg.OperatorInterventionError,
+    SQLAlchemyTimeoutError,
+)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) means the database could not serve us."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, _UNAVAILABLE):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -114,12 +154,19 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 @asynccontextmanager
 async def unit_of_work(session: AsyncSession) -> AsyncIterator[AsyncSession]:
-    """Commit when the block succeeds, roll back when it (or the commit) fails."""
+    """Commit when the block succeeds, roll back when it (or the commit) fails.
+
+    When the database itself failed, the connection is discarded instead: it may
+    be dead or mid-statement, and a rollback on it would only wait again.
+    """
     try:
         yield session
         await session.commit()
-    except BaseException:
-        await session.rollback()
+    except BaseException as exc:
+        if database_unavailable(exc):
+            await session.invalidate()
+        else:
+            await session.rollback()
         raise
 
 
@@ -169,7 +216,12 @@ ConnectionFactory = Callable[[], AbstractAsyncContextManager[Any]]
 async def raw_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
     """The driver connection under one of the pool's connections, for hand-written reads."""
     async with engine.connect() as connection:
-        yield (await connection.get_raw_connection()).driver_connection
+        try:
+            yield (await connection.get_raw_connection()).driver_connection
+        except BaseException as exc:
+            if database_unavailable(exc):  # as in unit_of_work: never reuse it
+                await connection.invalidate()
+            raise
 
 
 async def get_raw_connections(request: Request) -> ConnectionFactory:

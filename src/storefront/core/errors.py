@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from storefront.shared.exceptions import AppError
+from storefront.core.database import database_unavailable
+from storefront.shared.exceptions import AppError, ServiceUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,10 @@ def problem_response(
 
 async def app_error_handler(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, AppError)
+    return app_error_response(request, exc)
+
+
+def app_error_response(request: Request, exc: AppError) -> ProblemResponse:
     return problem_response(
         request,
         status=exc.status_code,
@@ -128,7 +133,27 @@ def payload_too_large_response(request: Request, max_bytes: int) -> ProblemRespo
     )
 
 
+class DatabaseUnavailableError(ServiceUnavailableError):
+    code = "database_unavailable"
+    title = "Database Unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database is not answering; nothing was changed. Try again shortly.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+
+# What a client should wait before retrying after the database failed it.
+RETRY_AFTER_SECONDS = 5
+
+
 def unexpected_error_response(request: Request, exc: Exception) -> ProblemResponse:
+    """The response for an exception no handler claimed: 503 when the database failed
+    us (down, stalled, out of connections), otherwise a 500, which is always a bug."""
+    if database_unavailable(exc):
+        logger.warning("Database unavailable: %r", exc)
+        return app_error_response(request, DatabaseUnavailableError())
     logger.error("Unhandled error", exc_info=exc)
     return problem_response(
         request,

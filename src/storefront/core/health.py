@@ -6,7 +6,6 @@ from typing import Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storefront.core.errors import problem_responses
@@ -32,6 +31,22 @@ class NotReadyError(ServiceUnavailableError):
     title = "Not Ready"
 
 
+# Checks still finishing after their probe answered; referenced so they are not
+# garbage-collected mid-flight.
+_running_checks: set["asyncio.Future[set[str]]"] = set()
+
+
+def _forget_check(check: "asyncio.Future[set[str]]") -> None:
+    _running_checks.discard(check)
+    if not check.cancelled():
+        check.exception()  # a late failure was already reported as not ready
+
+
+async def _applied_versions(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as connection:
+        return await applied_versions(connection)
+
+
 @router.get("/live")
 async def live() -> Liveness:
     """The process is up; touches nothing else."""
@@ -45,15 +60,21 @@ async def ready(request: Request) -> Readiness:
     engine: AsyncEngine = request.app.state.read_engine
     expected: list[str] = request.app.state.migration_versions
     timeout = request.app.state.settings.database.ready_timeout_seconds
-    try:
-        async with asyncio.timeout(timeout), engine.connect() as connection:
-            applied = await applied_versions(connection)
-    except (OSError, SQLAlchemyError) as exc:  # TimeoutError is an OSError
-        logger.warning("Readiness: database check failed: %r", exc)
+    # The check runs as a task the probe stops waiting for: cancelling a check
+    # stuck on a stalled database would itself wait for the connection's cleanup.
+    check = asyncio.ensure_future(_applied_versions(engine))
+    _running_checks.add(check)
+    check.add_done_callback(_forget_check)
+    done, _ = await asyncio.wait({check}, timeout=timeout)
+    failure = (check.exception() or None) if done else TimeoutError(f"no answer in {timeout} s")
+    if failure is not None:
+        check.cancel()
+        logger.warning("Readiness: database check failed: %r", failure)
         raise NotReadyError(
             "The database did not answer.",
             extensions={"checks": {"database": "failed", "migrations": "unknown"}},
-        ) from exc
+        )
+    applied = check.result()
     pending = [version for version in expected if version not in applied]
     if pending:
         raise NotReadyError(

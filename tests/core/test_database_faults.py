@@ -1,0 +1,116 @@
+"""The database failing, for real: down, dropping connections, or stalled. Every request
+gets a 503 problem with Retry-After within the configured timeouts, never a 500 or a
+hang, and the app recovers by itself once the database is back."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient, Response
+
+from storefront.core.config import Settings
+from storefront.core.main import create_app
+from storefront.shared.ids import format_typeid, uuid7
+from tests.conftest import DatabaseUnderTest, client_for
+from tests.fault_proxy import FaultProxy, fault_proxy
+
+TIMEOUTS = {
+    "pool_size": 2,
+    "pool_timeout_seconds": 0.5,
+    "connect_timeout_seconds": 0.5,
+    "statement_timeout_seconds": 0.5,
+    "ready_timeout_seconds": 0.5,
+}
+# Pool wait + connect + statement (plus the client's margin over the server's
+# statement_timeout), and slack for a busy test machine.
+WORST_CASE_SECONDS = 0.5 + 0.5 + 1.0 + 1.5
+NORMAL = {"raw read": 404, "ORM read": 200, "transaction": 401}
+
+
+@pytest.fixture
+async def proxy(test_database: DatabaseUnderTest) -> AsyncIterator[FaultProxy]:
+    async with fault_proxy(test_database.url) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+async def api(
+    proxy: FaultProxy, settings_for: Callable[..., Settings]
+) -> AsyncIterator[AsyncClient]:
+    app: FastAPI = create_app(settings_for(proxy.url, database=TIMEOUTS))
+    async with app.router.lifespan_context(app), client_for(app) as client:
+        yield client
+
+
+async def call(client: AsyncClient, kind: str) -> Response:
+    if kind == "raw read":
+        return await client.get(f"/api/v1/products/{format_typeid('prod', uuid7())}")
+    if kind == "ORM read":
+        return await client.get("/api/v1/products")
+    return await client.post("/api/v1/auth/refresh", json={"refresh_token": "unknown"})
+
+
+async def all_kinds(client: AsyncClient) -> dict[str, int]:
+    return {kind: (await call(client, kind)).status_code for kind in NORMAL}
+
+
+def assert_unavailable(response: Response) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "database_unavailable"
+    assert response.headers["retry-after"] == "5"
+
+
+async def test_a_database_that_is_down_is_a_503_and_the_app_recovers(
+    api: AsyncClient, proxy: FaultProxy
+) -> None:
+    assert await all_kinds(api) == NORMAL
+
+    await proxy.refuse()
+    for kind in NORMAL:
+        assert_unavailable(await call(api, kind))
+    assert (await api.get("/health/ready")).status_code == 503
+
+    await proxy.recover()
+    assert await all_kinds(api) == NORMAL
+    assert (await api.get("/health/ready")).status_code == 200
+
+
+async def test_lost_connections_are_a_503_and_then_replaced(
+    api: AsyncClient, proxy: FaultProxy
+) -> None:
+    # Both pooled connections in use at once, so both exist when they are cut.
+    await asyncio.gather(call(api, "ORM read"), call(api, "ORM read"))
+
+    proxy.drop()
+    statuses = [(await call(api, "ORM read")).status_code for _ in range(4)]
+
+    assert statuses[0] == 503
+    assert set(statuses) <= {503, 200}
+    assert statuses[-1] == 200  # the dead connections were discarded, not reused
+
+
+async def test_a_stalled_database_is_a_503_within_the_timeouts(
+    api: AsyncClient, proxy: FaultProxy
+) -> None:
+    assert await all_kinds(api) == NORMAL
+
+    proxy.stall()
+    started = time.perf_counter()
+    # More requests than connections: some wait for the pool, some for a statement.
+    responses = await asyncio.gather(*(call(api, kind) for kind in NORMAL for _ in range(3)))
+    elapsed = time.perf_counter() - started
+    ready_started = time.perf_counter()
+    ready = await api.get("/health/ready")
+    ready_elapsed = time.perf_counter() - ready_started
+
+    for response in responses:
+        assert_unavailable(response)
+    assert elapsed < WORST_CASE_SECONDS
+    assert ready.status_code == 503
+    assert ready_elapsed < TIMEOUTS["ready_timeout_seconds"] + 0.5
+
+    await proxy.recover()
+    assert await all_kinds(api) == NORMAL
