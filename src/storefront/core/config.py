@@ -67,7 +67,7 @@ class ServerSettings(BaseModel):
     # Larger request bodies get 413 while they stream in, before any parsing.
     max_body_bytes: int = Field(default=1_048_576, ge=1)
     # After SIGTERM, in-flight requests get this long to finish.
-    shutdown_timeout_seconds: float = Field(default=20.0, gt=0, le=30)
+    shutdown_timeout_seconds: int = Field(default=20, ge=1, le=30)
     # /docs, /redoc and /openapi.json; unset: on, except in production.
     docs_enabled: bool | None = None
 

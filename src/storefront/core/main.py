@@ -1,8 +1,9 @@
 """The application factory: `uvicorn --factory storefront.core.main:create_app`."""
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from importlib.metadata import version
 
 from fastapi import FastAPI
@@ -62,7 +63,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            await engine.dispose()
+            # Closing connections to a stalled database would wait forever, and
+            # keep a process that was told to stop alive.
+            with suppress(TimeoutError):
+                async with asyncio.timeout(settings.database.statement_timeout_seconds):
+                    await engine.dispose()
 
     app = FastAPI(
         title="Storefront API",

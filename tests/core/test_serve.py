@@ -1,0 +1,136 @@
+"""`storefront serve`, run as production runs it: a real process, real signals."""
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from storefront.core.database import plain_url
+from tests.conftest import DatabaseUnderTest
+from tests.fault_proxy import fault_proxy
+
+# uvicorn re-raises the signal once it has shut down cleanly.
+CLEAN_EXITS = (0, -signal.SIGTERM)
+Process = asyncio.subprocess.Process
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+async def start_server(repo_root: Path, tmp_path: Path) -> AsyncIterator[Callable[..., object]]:
+    """Start `storefront serve` with these settings; wait until it answers."""
+    processes: list[Process] = []
+
+    async def start(**settings: str) -> tuple[Process, str]:
+        port = free_port()
+        env = {
+            **os.environ,
+            "ENVIRONMENT": "test",
+            "SECRET_KEY": "serve-test-secret-" + "0123456789" * 4,
+            "MIGRATIONS_DIR": str(repo_root / "migrations"),
+            **settings,
+        }
+        log = tmp_path / f"server-{port}.log"
+        with log.open("wb") as output:
+            process = await asyncio.create_subprocess_exec(
+                *[sys.executable, "-m", "storefront.cli", "serve", "--port", str(port)],
+                env=env,
+                cwd=tmp_path,  # no developer .env
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        processes.append(process)
+        base_url = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(base_url=base_url) as client:
+            for _ in range(200):
+                try:
+                    if (await client.get("/health/live")).status_code == 200:
+                        return process, base_url
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+        raise AssertionError(f"the server did not start: {log.read_text()}")
+
+    yield start
+    for process in processes:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def exit_code_within(process: Process, seconds: float) -> int | None:
+    try:
+        return await asyncio.wait_for(process.wait(), seconds)
+    except TimeoutError:
+        return None
+
+
+async def test_sigterm_lets_requests_in_flight_finish(
+    start_server: Callable[..., object], test_database: DatabaseUnderTest
+) -> None:
+    # Expensive hashing keeps registrations in flight long enough to signal mid-way.
+    process, base_url = await start_server(  # type: ignore[misc]
+        DATABASE_URL=test_database.url, AUTH_ARGON2_TIME_COST="8", AUTH_ARGON2_MEMORY_KIB="65536"
+    )
+    emails = [f"sigterm-{n}-{os.getpid()}@example.com" for n in range(8)]
+    try:
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+            registrations = [
+                asyncio.ensure_future(
+                    client.post(
+                        "/api/v1/auth/register",
+                        json={"email": email, "password": "Correct-Horse-42", "full_name": "S"},
+                    )
+                )
+                for email in emails
+            ]
+            await asyncio.sleep(0.3)
+            process.send_signal(signal.SIGTERM)
+            responses = await asyncio.gather(*registrations)
+        exit_code = await exit_code_within(process, 10)
+    finally:
+        connection = await asyncpg.connect(plain_url(test_database.url))
+        await connection.execute("DELETE FROM users WHERE email = ANY($1)", emails)
+        await connection.close()
+
+    assert [response.status_code for response in responses] == [201] * len(emails)
+    assert all("server" not in response.headers for response in responses)
+    assert exit_code in CLEAN_EXITS
+
+
+async def test_a_hung_request_cannot_keep_a_stopped_server_alive(
+    start_server: Callable[..., object], test_database: DatabaseUnderTest
+) -> None:
+    async with fault_proxy(test_database.url) as proxy:
+        process, base_url = await start_server(  # type: ignore[misc]
+            DATABASE_URL=proxy.url,
+            DATABASE_STATEMENT_TIMEOUT_SECONDS="30",
+            SERVER_SHUTDOWN_TIMEOUT_SECONDS="1",
+        )
+        async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+            assert (await client.get("/api/v1/products")).status_code == 200
+            proxy.stall()
+            hung = asyncio.ensure_future(client.get("/api/v1/products"))
+            await asyncio.sleep(0.3)
+            signalled = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            exit_code = await exit_code_within(process, 15)
+            stopped_after = time.monotonic() - signalled
+            await asyncio.gather(hung, return_exceptions=True)
+
+    assert exit_code is not None
+    # The shutdown timeout (1 s) plus closing the pool (bounded too), far from 30 s.
+    assert stopped_after < 10
