@@ -37,8 +37,16 @@ async def create_user(
     return user
 
 
-async def log_in(client: AsyncClient, email: str, password: str = PASSWORD) -> Response:
-    return await client.post("/api/v1/auth/token", data={"username": email, "password": password})
+async def log_in(
+    client: AsyncClient,
+    email: str,
+    password: str = PASSWORD,
+    *,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    return await client.post(
+        "/api/v1/auth/token", data={"username": email, "password": password}, headers=headers
+    )
 
 
 async def log_in_tokens(client: AsyncClient, email: str, password: str = PASSWORD) -> Any:

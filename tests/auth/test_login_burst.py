@@ -1,9 +1,10 @@
-"""A burst of logins on a real pool: hashing must never hold a database connection."""
+"""A burst of logins on a one-connection pool: hashing never holds a database connection."""
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, event
 
 from storefront.auth.models import LoginFailure
 from storefront.auth.passwords import PasswordHasher
@@ -13,33 +14,60 @@ from storefront.users.models import User
 from tests.conftest import DatabaseUnderTest, client_for
 from tests.factories import create_user, log_in
 
-LOGINS = 128
-READS = 32
+ACCOUNTS = 8
+LOGINS_EACH = 4  # under the account limit: concurrent logins each hold a reservation
+READS = 16
 
 
-async def test_a_login_burst_neither_fails_nor_exhausts_a_small_pool(
+class WatchfulHasher(PasswordHasher):
+    """Notes every hash started by a task that holds one of the pool's connections."""
+
+    def __init__(self, settings: AuthSettings, holders: dict[int, Any]) -> None:
+        super().__init__(settings)
+        self.holders = holders
+        self.hashed_while_holding = 0
+
+    async def verify(self, password: str, hashed: str | None) -> tuple[bool, str | None]:
+        if asyncio.current_task() in self.holders.values():
+            self.hashed_while_holding += 1
+        return await super().verify(password, hashed)
+
+
+async def test_a_login_burst_never_hashes_while_holding_a_connection(
     settings_for: Callable[..., Settings], test_database: DatabaseUnderTest
 ) -> None:
-    # Production hashing cost and a single connection. Measured here: logins
-    # that hash outside their transactions keep every pool wait under 0.3 s; a
-    # login that held the connection while hashing made reads wait 2 s, so a 1 s
-    # pool timeout turns that design into 500s.
     settings = settings_for(
         test_database.url,
-        auth=AuthSettings(),
-        database={"pool_size": 1, "max_overflow": 0, "pool_timeout_seconds": 1.0},
+        # Production hashing cost; one address sends the whole burst.
+        auth=AuthSettings(max_failures_per_address=1000),
+        database={"pool_size": 1, "max_overflow": 0, "pool_timeout_seconds": 10.0},
     )
     app = create_app(settings)
+    holders: dict[int, Any] = {}  # pooled connection -> the task that checked it out
+    hasher = WatchfulHasher(settings.auth, holders)
+    app.state.password_hasher = hasher
     async with app.router.lifespan_context(app), client_for(app) as client:
+        pool_events = app.state.engine.sync_engine
+
+        @event.listens_for(pool_events, "checkout")
+        def checked_out(connection: Any, record: Any, proxy: Any) -> None:
+            holders[id(connection)] = asyncio.current_task()
+
+        @event.listens_for(pool_events, "checkin")
+        def checked_in(connection: Any, record: Any) -> None:
+            holders.pop(id(connection), None)
+
         async with app.state.sessionmaker() as session, session.begin():
-            user = await create_user(session, PasswordHasher(settings.auth))
+            users = [await create_user(session, hasher) for _ in range(ACCOUNTS)]
         try:
-            logins = [log_in(client, user.email) for _ in range(LOGINS)]
+            logins = [log_in(client, user.email) for user in users for _ in range(LOGINS_EACH)]
             reads = [client.get("/health/ready") for _ in range(READS)]
             responses = await asyncio.gather(*logins, *reads)
         finally:
+            emails = [user.email for user in users]
             async with app.state.sessionmaker() as session, session.begin():
-                await session.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
-                await session.execute(delete(User).where(User.id == user.id))
+                await session.execute(delete(LoginFailure).where(LoginFailure.email.in_(emails)))
+                await session.execute(delete(User).where(User.email.in_(emails)))
 
-    assert [r.status_code for r in responses] == [200] * (LOGINS + READS)
+    assert [r.status_code for r in responses] == [200] * (ACCOUNTS * LOGINS_EACH + READS)
+    assert hasher.hashed_while_holding == 0

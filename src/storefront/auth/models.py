@@ -33,7 +33,20 @@ class LoginFailure(UUIDPrimaryKey, Base):
         Index("ix_login_failures_client_address_failed_at", "client_address", "failed_at"),
     )
 
-    # Lower-cased, so the counter is the account's whatever the case typed.
+    # Normalised like stored emails, so the counter is the account's however typed.
     email: Mapped[str] = mapped_column(String(320))
     client_address: Mapped[str] = mapped_column(String(64))
     failed_at: Mapped[datetime]
+
+
+class KnownLoginAddress(Base):
+    """An address a user logged in from successfully: failures elsewhere do not lock
+    the owner out here."""
+
+    __tablename__ = "known_login_addresses"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    client_address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_success_at: Mapped[datetime]

@@ -5,24 +5,23 @@ and a reused refresh token must be recorded even though the response is an
 error, and no connection may be held while a password is being hashed.
 """
 
-import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storefront.auth import throttling
 from storefront.auth.exceptions import (
     InvalidCredentialsError,
     InvalidRefreshTokenError,
     RefreshTokenReusedError,
-    TooManyAttemptsError,
 )
-from storefront.auth.models import LoginFailure, RefreshToken
+from storefront.auth.models import RefreshToken
 from storefront.auth.passwords import PasswordHasher
 from storefront.auth.tokens import create_access_token, new_refresh_token, refresh_token_digest
-from storefront.core.config import AuthSettings, Settings
+from storefront.core.config import Settings
 from storefront.core.database import TransactionFactory
 from storefront.shared.ids import uuid7
 from storefront.users import service as users_service
@@ -71,34 +70,35 @@ async def log_in(
     password: str,
     client_address: str,
 ) -> TokenPair:
-    """Check the password and issue tokens; the same work and answer for any wrong input."""
+    """Check the password and issue tokens; the same work and answer for any wrong input.
+
+    `email` is as `normalize_email` makes it. The attempt is counted before the
+    password is checked (see `throttling`), in a transaction of its own, so it
+    stays counted whatever happens next, and no connection is held while hashing.
+    """
     now = datetime.now(UTC)
     async with transactions() as session:
-        retry_after = await throttled_for(
-            session, email=email, client_address=client_address, now=now, settings=settings.auth
-        )
-        if retry_after is not None:
-            raise TooManyAttemptsError(retry_after)
         user = await users_service.find_user_by_email(session, email)
+        await throttling.reserve_attempt(
+            session,
+            email=email,
+            user_id=user.id if user else None,
+            client_address=client_address,
+            now=now,
+            settings=settings.auth,
+        )
 
     valid, upgraded_hash = await hasher.verify(password, user.hashed_password if user else None)
+    if user is None or not valid or not user.is_active:
+        raise InvalidCredentialsError  # the reserved attempt stands as the failure
 
     async with transactions() as session:
-        if user is None or not valid or not user.is_active:
-            await record_failure(
-                session, email=email, client_address=client_address, now=now, settings=settings.auth
-            )
-            tokens = None
-        else:
-            await clear_failures(session, email=email)
-            if upgraded_hash is not None:
-                await users_service.update_user(session, user.id, hashed_password=upgraded_hash)
-            tokens = await issue_tokens(
-                session, user, family_id=uuid7(), now=now, settings=settings
-            )
-    if tokens is None:  # raised only now, so the failure above is committed
-        raise InvalidCredentialsError
-    return tokens
+        await throttling.record_success(
+            session, email=email, user_id=user.id, client_address=client_address, now=now
+        )
+        if upgraded_hash is not None:
+            await users_service.update_user(session, user.id, hashed_password=upgraded_hash)
+        return await issue_tokens(session, user, family_id=uuid7(), now=now, settings=settings)
 
 
 async def rotate_refresh_token(
@@ -163,57 +163,3 @@ async def revoke_families(
         .where(*conditions, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-
-
-async def throttled_for(
-    session: AsyncSession,
-    *,
-    email: str,
-    client_address: str,
-    now: datetime,
-    settings: AuthSettings,
-) -> int | None:
-    """Seconds until another attempt is allowed, or None when it is allowed now."""
-    window = timedelta(minutes=settings.throttle_window_minutes)
-    waits = [
-        await _wait_for(session, LoginFailure.email == email, settings.max_failures_per_account),
-        await _wait_for(
-            session,
-            LoginFailure.client_address == client_address,
-            settings.max_failures_per_address,
-        ),
-    ]
-    # The attempt is allowed again once the limit-th most recent failure leaves the window.
-    blocking = [failed_at for failed_at in waits if failed_at and failed_at > now - window]
-    if not blocking:
-        return None
-    return max(1, math.ceil((max(blocking) + window - now).total_seconds()))
-
-
-async def _wait_for(session: AsyncSession, key: ColumnElement[bool], limit: int) -> datetime | None:
-    """When the limit-th most recent failure for `key` happened, if there were that many."""
-    return await session.scalar(
-        select(LoginFailure.failed_at)
-        .where(key)
-        .order_by(LoginFailure.failed_at.desc())
-        .offset(limit - 1)
-        .limit(1)
-    )
-
-
-async def record_failure(
-    session: AsyncSession, *, email: str, client_address: str, now: datetime, settings: AuthSettings
-) -> None:
-    # Failures that left the window no longer count: drop this email's and address's.
-    await session.execute(
-        delete(LoginFailure).where(
-            or_(LoginFailure.email == email, LoginFailure.client_address == client_address),
-            LoginFailure.failed_at <= now - timedelta(minutes=settings.throttle_window_minutes),
-        )
-    )
-    session.add(LoginFailure(email=email, client_address=client_address, failed_at=now))
-    await session.flush()
-
-
-async def clear_failures(session: AsyncSession, *, email: str) -> None:
-    await session.execute(delete(LoginFailure).where(LoginFailure.email == email))

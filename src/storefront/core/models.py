@@ -1,6 +1,6 @@
 """Every domain's models, imported so `Base.metadata` is complete (Atlas, the shell)."""
 
-from storefront.auth.models import LoginFailure, RefreshToken
+from storefront.auth.models import KnownLoginAddress, LoginFailure, RefreshToken
 from storefront.catalog.models import Product
 from storefront.idempotency.models import IdempotencyRecord
 from storefront.orders.models import Order, OrderLine
@@ -14,6 +14,7 @@ EXTENSIONS = ["pg_trgm"]
 __all__ = [
     "Base",
     "IdempotencyRecord",
+    "KnownLoginAddress",
     "LoginFailure",
     "Order",
     "OrderLine",

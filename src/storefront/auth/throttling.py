@@ -1,0 +1,121 @@
+"""Login throttling, in PostgreSQL so every app process shares it.
+
+An attempt is counted *before* its password is checked: `reserve_attempt` records it
+as a failure under per-email and per-address advisory locks, so of any number of
+concurrent attempts at most the limit get their password checked, and the rest get
+429. A successful login removes the account's failures, its own included.
+
+Owners are protected from lock-out by strangers: at an address the owner logged in
+from within `known_address_days`, the account counter counts only that address's
+failures. Failures elsewhere still lock the account everywhere else.
+"""
+
+import hashlib
+import math
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, true
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storefront.auth.exceptions import TooManyAttemptsError
+from storefront.auth.models import KnownLoginAddress, LoginFailure
+from storefront.core.config import AuthSettings
+
+
+def _lock_key(kind: str, value: str) -> int:
+    digest = hashlib.sha256(f"storefront.login.{kind}:{value}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+async def reserve_attempt(
+    session: AsyncSession,
+    *,
+    email: str,
+    user_id: uuid.UUID | None,
+    client_address: str,
+    now: datetime,
+    settings: AuthSettings,
+) -> None:
+    """Count this attempt as a failure now, or raise TooManyAttemptsError.
+
+    The locks make concurrent attempts for the same email or address take turns
+    until the caller's transaction ends; every caller takes them in the same
+    order, so two attempts never wait for each other in a cycle.
+    """
+    for key in sorted({_lock_key("email", email), _lock_key("address", client_address)}):
+        await session.execute(select(func.pg_advisory_xact_lock(key)))
+    window = timedelta(minutes=settings.throttle_window_minutes)
+    window_start = now - window
+    at_known_address = user_id is not None and await _is_known(
+        session, user_id, client_address, since=now - timedelta(days=settings.known_address_days)
+    )
+    account = LoginFailure.email == email
+    if at_known_address:
+        account = and_(account, LoginFailure.client_address == client_address)
+    blocked_since = [
+        await _limit_reached_at(session, account, settings.max_failures_per_account),
+        await _limit_reached_at(
+            session,
+            LoginFailure.client_address == client_address,
+            settings.max_failures_per_address,
+        ),
+    ]
+    # Allowed again once the limit-th most recent failure has left the window.
+    blocking = [failed_at for failed_at in blocked_since if failed_at and failed_at > window_start]
+    if blocking:
+        window = timedelta(minutes=settings.throttle_window_minutes)
+        raise TooManyAttemptsError(
+            max(1, math.ceil((max(blocking) + window - now).total_seconds()))
+        )
+    # Failures that left the window no longer count: drop this email's and address's.
+    await session.execute(
+        delete(LoginFailure).where(
+            or_(LoginFailure.email == email, LoginFailure.client_address == client_address),
+            LoginFailure.failed_at <= window_start,
+        )
+    )
+    session.add(LoginFailure(email=email, client_address=client_address, failed_at=now))
+    await session.flush()
+
+
+async def record_success(
+    session: AsyncSession, *, email: str, user_id: uuid.UUID, client_address: str, now: datetime
+) -> None:
+    """Clear the account's failures (this attempt's too) and remember the address."""
+    await session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    await session.execute(
+        insert(KnownLoginAddress)
+        .values(user_id=user_id, client_address=client_address, last_success_at=now)
+        .on_conflict_do_update(
+            index_elements=[KnownLoginAddress.user_id, KnownLoginAddress.client_address],
+            set_={"last_success_at": now},
+        )
+    )
+
+
+async def _is_known(
+    session: AsyncSession, user_id: uuid.UUID, client_address: str, *, since: datetime
+) -> bool:
+    found = await session.scalar(
+        select(true()).where(
+            KnownLoginAddress.user_id == user_id,
+            KnownLoginAddress.client_address == client_address,
+            KnownLoginAddress.last_success_at > since,
+        )
+    )
+    return bool(found)
+
+
+async def _limit_reached_at(
+    session: AsyncSession, key: ColumnElement[bool], limit: int
+) -> datetime | None:
+    """When the limit-th most recent failure for `key` happened, if there were that many."""
+    return await session.scalar(
+        select(LoginFailure.failed_at)
+        .where(key)
+        .order_by(LoginFailure.failed_at.desc())
+        .offset(limit - 1)
+        .limit(1)
+    )
