@@ -42,16 +42,28 @@ from storefront.core.main import create_app
 from storefront.users.models import User, UserRole
 from tests.factories import bearer, create_user, log_in_tokens
 
-TEST_DATABASE = "storefront_test"
-TEST_DEV_DATABASE = "storefront_test_atlas_dev"
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Under pytest-xdist each worker has databases of its own (a shared TEST_DATABASE_URL
+# server holds every worker's).
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def database_name(purpose: str) -> str:
+    return f"storefront_{purpose}_{WORKER}"
 
 
 @dataclass(frozen=True)
 class DatabaseUnderTest:
     url: str
     dev_url: str  # an empty database on the same server, for Atlas to plan in
+    template: str  # a migrated database to copy: `copy()` makes one in milliseconds
     source: str
+
+    async def copy(self, purpose: str) -> str:
+        """A fresh, migrated database of its own, for code that commits; its URL."""
+        return await create_database(
+            self.url, database_name(purpose), replace=True, template=self.template
+        )
 
 
 test_database_key = pytest.StashKey[DatabaseUnderTest]()
@@ -86,16 +98,32 @@ def start_server(stack: contextlib.ExitStack) -> tuple[str, str]:
     return url, f"embedded PostgreSQL 18 ({data_dir})"
 
 
+def runs_tests(config: pytest.Config) -> bool:
+    """False in pytest-xdist's controller, which only hands tests to its workers."""
+    return hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None)
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    if not runs_tests(config):
+        return
     stack = contextlib.ExitStack()
     config.stash[exit_stack_key] = stack
     server_url, source = start_server(stack)
-    url = asyncio.run(create_database(server_url, TEST_DATABASE, replace=True))
-    dev_url = asyncio.run(create_database(server_url, TEST_DEV_DATABASE, replace=True))
-    applied = run_atlas(["migrate", "apply"], atlas_environment(url, dev_url), capture=True)
+    # Migrated once by Atlas, then copied: for the tests' database and any test's own.
+    template_url = asyncio.run(create_database(server_url, database_name("template"), replace=True))
+    dev_url = asyncio.run(create_database(server_url, database_name("atlas_dev"), replace=True))
+    applied = run_atlas(
+        ["migrate", "apply"], atlas_environment(template_url, dev_url), capture=True
+    )
     if applied.returncode != 0:
         raise pytest.UsageError(f"Applying migrations to the test database failed:\n{applied}")
-    config.stash[test_database_key] = DatabaseUnderTest(url=url, dev_url=dev_url, source=source)
+    template = database_name("template")
+    url = asyncio.run(
+        create_database(server_url, database_name("test"), replace=True, template=template)
+    )
+    config.stash[test_database_key] = DatabaseUnderTest(
+        url=url, dev_url=dev_url, template=template, source=source
+    )
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -104,6 +132,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
+    if test_database_key not in config.stash:
+        return "test database: one per pytest-xdist worker"
     return f"test database: {config.stash[test_database_key].source}"
 
 

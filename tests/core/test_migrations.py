@@ -8,7 +8,7 @@ import asyncpg
 
 from scripts.atlas import atlas_environment, migrate_down, run_atlas
 from storefront.core.database import create_database
-from tests.conftest import DatabaseUnderTest
+from tests.conftest import DatabaseUnderTest, database_name
 
 DATA_STEP = re.compile(r"(UPDATE|INSERT|DELETE)\b", re.IGNORECASE)
 
@@ -80,7 +80,7 @@ async def test_migrate_down_reverts_the_latest_migration_only_when_confirmed(
         'ALTER TABLE "users" ADD COLUMN "nickname" text NULL;\n'
     )
     directory = ["--dir", f"file://{migrations}"]
-    database_url = await create_database(test_database.url, "storefront_test_down", replace=True)
+    database_url = await create_database(test_database.url, database_name("down"), replace=True)
     env = atlas_environment(database_url, test_database.dev_url)
     assert run_atlas(["migrate", "hash", *directory], env).returncode == 0
     assert run_atlas(["migrate", "apply", *directory], env).returncode == 0

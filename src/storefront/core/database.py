@@ -66,17 +66,21 @@ def stop_embedded_server(data_dir: Path) -> bool:
     return True
 
 
-async def create_database(server_url: str, name: str, *, replace: bool = False) -> str:
-    """Create database `name` on the server of `server_url` unless it exists; return its URL."""
-    if not _DATABASE_NAME.match(name):
-        raise ValueError(f"not a plain database name: {name!r}")
+async def create_database(
+    server_url: str, name: str, *, replace: bool = False, template: str = "template1"
+) -> str:
+    """Create database `name` (a copy of `template`) on the server of `server_url` unless it
+    exists; return its URL."""
+    for database in (name, template):
+        if not _DATABASE_NAME.match(database):
+            raise ValueError(f"not a plain database name: {database!r}")
     connection = await asyncpg.connect(plain_url(server_url))
     try:
         if replace:
             await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
             with suppress(asyncpg.DuplicateDatabaseError):  # created concurrently
-                await connection.execute(f'CREATE DATABASE "{name}"')
+                await connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     finally:
         await connection.close()
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
