@@ -6,7 +6,7 @@ from storefront.auth.passwords import PasswordHasher
 from storefront.orders import service
 from storefront.orders.repository import fetch_order
 from storefront.orders.schemas import OrderCreate, OrderRead
-from storefront.users.repository import fetch_account
+from storefront.users.repository import Account
 from tests.factories import create_product, create_user, order_body
 
 
@@ -21,8 +21,15 @@ async def test_fetch_order_agrees_with_the_orm(
         user_id=owner.id,
         order=OrderCreate.model_validate(order_body((second, 2), (first, 1), note="Hi")),
     )
-    viewer = await fetch_account(raw_connection, owner.id)
-    assert viewer is not None
+    viewer = Account(
+        id=owner.id,
+        email=owner.email,
+        full_name=owner.full_name,
+        role=owner.role,
+        is_active=True,
+        hashed_password=owner.hashed_password,
+        created_at=owner.created_at,
+    )
     expected = OrderRead.model_validate(await service.get_order(session, placed.id, viewer=viewer))
 
     assert await fetch_order(raw_connection, placed.id, owner_id=owner.id) == expected

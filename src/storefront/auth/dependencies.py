@@ -5,13 +5,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from storefront.auth import repository
 from storefront.auth.exceptions import InvalidTokenError, MissingTokenError
 from storefront.auth.passwords import PasswordHasher
 from storefront.auth.tokens import AccessClaims, decode_access_token
 from storefront.core.config import API_PREFIX, AppSettings
 from storefront.core.database import RawConnections
 from storefront.shared.exceptions import PermissionDeniedError
-from storefront.users import repository as users_repository
 from storefront.users.models import UserRole
 from storefront.users.repository import Account
 
@@ -31,13 +31,14 @@ AccessTokenClaims = Annotated[AccessClaims, Depends(get_access_claims)]
 
 
 async def get_current_user(claims: AccessTokenClaims, connections: RawConnections) -> Account:
-    """The caller's account, read afresh on every request so deactivation and role
-    changes apply at once. Its connection is back in the pool before the endpoint
-    runs, and it is a plain value, not an ORM object a unit of work could change."""
+    """The caller's account, read afresh on every request so deactivation, role changes
+    and ended logins (logout, password change) apply at once. Its connection is back in
+    the pool before the endpoint runs, and it is a plain value, not an ORM object a
+    unit of work could change."""
     async with connections() as connection:
-        account = await users_repository.fetch_account(connection, claims.user_id)
-    if account is None or not account.is_active:
-        raise InvalidTokenError("The account of this token is inactive or gone.")
+        account = await repository.fetch_caller(connection, claims)
+    if account is None:
+        raise InvalidTokenError("The login of this token has ended, or its account is inactive.")
     return account
 
 

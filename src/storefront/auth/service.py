@@ -158,8 +158,13 @@ async def revoke_other_families(
 async def revoke_families(
     session: AsyncSession, *conditions: ColumnElement[bool], now: datetime
 ) -> None:
-    await session.execute(
+    """End the logins matching `conditions`: their refresh tokens at once, and their
+    access tokens too (the caller's read checks logins that ended after issue)."""
+    user_ids = await session.scalars(
         update(RefreshToken)
         .where(*conditions, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=now)
+        .returning(RefreshToken.user_id)
     )
+    for user_id in set(user_ids):
+        await users_service.note_sessions_revoked(session, user_id, at=now)

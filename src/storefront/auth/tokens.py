@@ -25,7 +25,8 @@ class AccessClaims:
     role: str
     family_id: uuid.UUID  # the login (refresh-token family) this token came from
     token_id: str
-    expires_at: float  # seconds since the epoch
+    issued_at: float  # seconds since the epoch
+    expires_at: float
 
 
 def create_access_token(
@@ -70,6 +71,7 @@ def _verified_claims(token: str, secret: str) -> AccessClaims:
             role=claims["role"],
             family_id=uuid.UUID(claims["sid"]),
             token_id=claims["jti"],
+            issued_at=claims["iat"],
             expires_at=claims["exp"],
         )
     except jwt.ExpiredSignatureError as exc:

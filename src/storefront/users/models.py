@@ -1,3 +1,4 @@
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import String, true
@@ -23,3 +24,6 @@ class User(UUIDPrimaryKey, Timestamps, Base):
         server_default=UserRole.CUSTOMER.value,
     )
     is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # When one of the user's logins last ended early (logout, password change,
+    # refresh-token reuse). Access tokens issued before it have their login checked.
+    sessions_revoked_at: Mapped[datetime | None]

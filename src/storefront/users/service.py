@@ -2,8 +2,9 @@
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -98,6 +99,11 @@ async def update_user(
         user.hashed_password = hashed_password
     await session.flush()
     return user
+
+
+async def note_sessions_revoked(session: AsyncSession, user_id: uuid.UUID, *, at: datetime) -> None:
+    """Record that some of the user's logins ended at `at` (auth checks tokens against it)."""
+    await session.execute(update(User).where(User.id == user_id).values(sessions_revoked_at=at))
 
 
 async def _ensure_another_active_admin(session: AsyncSession, user_id: uuid.UUID) -> None:
