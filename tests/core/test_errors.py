@@ -77,3 +77,29 @@ async def test_openapi_documents_errors_as_problems(client: AsyncClient) -> None
     }
     assert "HTTPValidationError" not in document["components"]["schemas"]
     assert (await client.get("/docs")).status_code == 200
+
+
+async def test_a_body_that_is_not_utf8_is_the_same_422_as_malformed_json(
+    probe_client: AsyncClient,
+) -> None:
+    response = await probe_client.post(
+        "/probe/widgets",
+        content=b'{"name": "\xff\xfe"}',
+        headers={"content-type": "application/json"},
+    )
+
+    body = assert_problem(response, 422, "validation_failed")
+    assert body["errors"] == [
+        {
+            "location": ["body"],
+            "message": "The body could not be decoded",
+            "type": "body_unreadable",
+        }
+    ]
+
+
+async def test_a_405_allows_every_method_the_path_has(client: AsyncClient) -> None:
+    response = await client.options("/api/v1/orders")
+
+    assert_problem(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == "GET, POST"

@@ -48,3 +48,29 @@ async def test_the_login_form_and_bearer_scheme_make_authorize_work(client: Asyn
     login = document["paths"]["/api/v1/auth/token"]["post"]
     assert "application/x-www-form-urlencoded" in login["requestBody"]["content"]
     assert document["paths"]["/api/v1/users/me"]["get"]["security"]
+
+
+async def parameter(client: AsyncClient, path: str, method: str, name: str) -> dict[str, Any]:
+    document = (await client.get("/openapi.json")).json()
+    [found] = [p for p in document["paths"][path][method]["parameters"] if p["name"] == name]
+    return found  # type: ignore[no-any-return]
+
+
+async def test_headers_the_endpoints_insist_on_are_documented_as_required(
+    client: AsyncClient,
+) -> None:
+    key = await parameter(client, "/api/v1/orders", "post", "idempotency-key")
+    if_match = await parameter(client, "/api/v1/products/{product_id}", "patch", "if-match")
+
+    for header in (key, if_match):
+        assert header["required"] is True
+        assert header["schema"]["type"] == "string"
+        assert "anyOf" not in header["schema"]
+
+
+async def test_patch_bodies_do_not_offer_null(client: AsyncClient) -> None:
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+
+    for name in ("ProductUpdate", "MeUpdate", "UserAdminUpdate"):
+        for field, schema in schemas[name]["properties"].items():
+            assert "null" not in str(schema), f"{name}.{field} offers null"

@@ -1,8 +1,9 @@
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends
 
 from storefront.catalog.exceptions import PreconditionRequiredError
+from storefront.core.errors import required_header
 from storefront.shared.conditional import tagged_versions
 from storefront.shared.text import Text
 
@@ -10,7 +11,7 @@ from storefront.shared.text import Text
 async def get_if_match_versions(
     if_match: Annotated[
         Annotated[str, Text(max_length=1024)] | None,
-        Header(description="The ETag of the product as you last read it."),
+        required_header("The ETag of the product as you last read it."),
     ] = None,
 ) -> set[int]:
     """The product versions the client's If-Match accepts.

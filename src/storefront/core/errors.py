@@ -4,14 +4,17 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 from storefront.core.database import database_unavailable
 from storefront.shared.exceptions import AppError, ServiceUnavailableError
+from storefront.shared.schemas import drop_null
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +113,17 @@ async def validation_error_handler(request: Request, exc: Exception) -> ProblemR
 
 async def http_error_handler(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        # FastAPI could not decode the body (not UTF-8, say): the same problem as
+        # malformed JSON, so clients handle one kind of unreadable body.
+        unreadable = RequestValidationError(
+            [{"loc": ("body",), "msg": "The body could not be decoded", "type": "body_unreadable"}]
+        )
+        return await validation_error_handler(request, unreadable)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Starlette names only the first matching route's methods.
+        headers["Allow"] = ", ".join(allowed_methods(request))
     phrase = HTTPStatus(exc.status_code).phrase
     return problem_response(
         request,
@@ -117,8 +131,20 @@ async def http_error_handler(request: Request, exc: Exception) -> ProblemRespons
         code=HTTP_STATUS_CODES.get(exc.status_code, f"http_{exc.status_code}"),
         title=phrase,
         detail=exc.detail if isinstance(exc.detail, str) else phrase,
-        headers=dict(exc.headers or {}),
+        headers=headers,
     )
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path."""
+    methods: set[str] = set()
+    for context in iter_route_contexts(request.app.routes):
+        route_methods = getattr(context.original_route, "methods", None)
+        if context.path and route_methods:
+            path_regex, _, _ = compile_path(context.path)
+            if path_regex.match(request.url.path):
+                methods |= route_methods
+    return sorted(methods)
 
 
 def payload_too_large_response(request: Request, max_bytes: int) -> ProblemResponse:
@@ -170,16 +196,25 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, http_error_handler)
 
 
+# Marks a header parameter that `finish_openapi` documents as required.
+_DOCUMENTED_REQUIRED = "x-documented-required"
+
+
+def required_header(description: str) -> Any:
+    """`Header(...)` for a header the endpoint requires but whose absence a dependency
+    reports with its own problem (400, 428): optional to FastAPI, so the dependency
+    decides, and required in the OpenAPI document, which is what clients read."""
+    return Header(description=description, json_schema_extra={_DOCUMENTED_REQUIRED: True})
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """`responses=` entries for a route's errors; `document_problems` gives them their schema."""
+    """`responses=` entries for a route's errors; `finish_openapi` gives them their schema."""
     return {status: {"description": HTTPStatus(status).phrase} for status in statuses}
 
 
-def document_problems(app: FastAPI) -> None:
-    """Make the OpenAPI document describe every error response as a `Problem`.
-
-    Also makes each route's one-line docstring its summary.
-    """
+def finish_openapi(app: FastAPI) -> None:
+    """Make the OpenAPI document describe every error response as a `Problem`, each
+    route's docstring its summary, and `required_header`s required."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -202,6 +237,10 @@ def document_problems(app: FastAPI) -> None:
                     operation["summary"] = summary
                 if description.strip():
                     operation["description"] = description.strip()
+                for parameter in operation.get("parameters", []):
+                    if parameter["schema"].pop(_DOCUMENTED_REQUIRED, False):
+                        parameter["required"] = True
+                        drop_null(parameter["schema"])
                 for status, response in operation["responses"].items():
                     if status.isdigit() and int(status) >= 400:
                         response["content"] = problem_content

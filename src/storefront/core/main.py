@@ -20,7 +20,7 @@ from storefront.core.database import (
     create_sessionmaker,
     resolve_database_url,
 )
-from storefront.core.errors import document_problems, register_error_handlers
+from storefront.core.errors import finish_openapi, register_error_handlers
 from storefront.core.logging import configure_logging
 from storefront.core.middleware import (
     BodySizeLimitMiddleware,
@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.migration_versions = migration_versions(settings.migrations_dir)
 
     register_error_handlers(app)
-    document_problems(app)
+    finish_openapi(app)
     # Added innermost first: CORS wraps everything, so even a 500 carries its headers.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.server.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
