@@ -67,6 +67,7 @@ class DatabaseUnderTest:
 
 
 test_database_key = pytest.StashKey[DatabaseUnderTest]()
+_configured: pytest.Config | None = None
 exit_stack_key = pytest.StashKey[contextlib.ExitStack]()
 
 
@@ -124,6 +125,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[test_database_key] = DatabaseUnderTest(
         url=url, dev_url=dev_url, template=template, source=source
     )
+    global _configured
+    _configured = config
+
+
+def collected_test_database() -> DatabaseUnderTest:
+    """The test database, for modules that need it while they are collected."""
+    assert _configured is not None, "no test database in this process (an xdist controller?)"
+    return _configured.stash[test_database_key]
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

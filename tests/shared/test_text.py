@@ -66,3 +66,17 @@ def test_normalising_an_email_is_idempotent(address: str) -> None:
     assert normalize_email(normalized) == normalized
     if address.isascii():
         assert normalize_email(address.upper()) == normalized
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [Text(max_length=30), Text(min_length=1, max_length=30), Text(max_length=30, multiline=True)],
+    ids=["single-line", "required", "multi-line"],
+)
+@given(data=st.data())
+def test_text_the_published_pattern_allows_is_accepted(rules: Text, data: st.DataObject) -> None:
+    adapter = TypeAdapter(Annotated[str, rules])
+    pattern = adapter.json_schema()["pattern"]
+    value = data.draw(st.from_regex(pattern, fullmatch=True).filter(lambda v: len(v) <= 30))
+
+    adapter.validate_python(value)

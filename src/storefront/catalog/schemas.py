@@ -6,7 +6,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    Strict,
     StringConstraints,
     model_validator,
 )
@@ -14,16 +13,15 @@ from pydantic import (
 from storefront.catalog.models import MAX_PRICE_CENTS
 from storefront.shared.ids import TypeId
 from storefront.shared.pagination import PageQuery
-from storefront.shared.schemas import PatchModel
+from storefront.shared.schemas import PatchModel, WholeNumber
 from storefront.shared.text import Text
 
 ProductId = Annotated[uuid.UUID, TypeId("prod")]
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9_-]{1,64}$")]
 ProductName = Annotated[str, Text(min_length=1, max_length=200)]
 Description = Annotated[str, Text(max_length=5000, multiline=True)]
-# Money and counts are integers, never floats (Strict refuses 9.99 and "999").
-PriceCents = Annotated[int, Strict(), Field(ge=0, le=MAX_PRICE_CENTS)]
-Stock = Annotated[int, Strict(), Field(ge=0, le=2_000_000_000)]
+PriceCents = Annotated[int, WholeNumber(ge=0, le=MAX_PRICE_CENTS)]
+Stock = Annotated[int, WholeNumber(ge=0, le=2_000_000_000)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 ProductSort = Literal["created_at", "-created_at", "price", "-price", "name"]
 

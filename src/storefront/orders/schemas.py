@@ -2,12 +2,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from storefront.catalog.schemas import ProductId
 from storefront.orders.models import OrderStatus
 from storefront.shared.ids import TypeId
 from storefront.shared.pagination import PageQuery
+from storefront.shared.schemas import WholeNumber
 from storefront.shared.text import Text
 from storefront.users.schemas import UserId
 
@@ -18,7 +19,7 @@ class OrderLineCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     product_id: ProductId
-    quantity: Annotated[int, Strict(), Field(ge=1, le=1000)]
+    quantity: Annotated[int, WholeNumber(ge=1, le=1000)]
 
 
 class OrderCreate(BaseModel):

@@ -1,10 +1,44 @@
 """Schema building blocks every domain uses."""
 
+from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    model_validator,
+)
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+
+
+@dataclass(frozen=True)
+class WholeNumber:
+    """Pydantic annotation for counts and money: `Annotated[int, WholeNumber(ge=0, le=9)]`.
+
+    JSON integers, and numbers without a fraction (JSON Schema counts 391.0 as an
+    integer too); never 9.99, "999" or true.
+    """
+
+    ge: int
+    le: int
+
+    def __get_pydantic_core_schema__(
+        self, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_before_validator_function(
+            self._refuse_text_and_booleans, core_schema.int_schema(ge=self.ge, le=self.le)
+        )
+
+    @staticmethod
+    def _refuse_text_and_booleans(value: Any) -> Any:
+        if isinstance(value, str | bool):
+            raise PydanticCustomError(
+                "int_type", "Input should be a JSON number without a fraction"
+            )
+        return value
 
 
 def drop_null(schema: dict[str, Any]) -> None:

@@ -19,6 +19,10 @@ from pydantic_core import PydanticCustomError, core_schema
 EMAIL_MAX_LENGTH = 320
 # Line breaks and tabs, which multi-line text (descriptions, notes) may hold.
 _LAYOUT_CHARACTERS = frozenset("\n\r\t")
+# The same rules as JSON Schema (ECMA 262) character classes: Unicode's control
+# characters (category Cc) are U+0000-U+001F and U+007F-U+009F.
+_SINGLE_LINE_CLASS = "[^\\u0000-\\u001f\\u007f-\\u009f]"
+_MULTILINE_CLASS = "[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]"
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,13 @@ class Text:
         json_schema: JsonSchemaValue = {"type": "string", "maxLength": self.max_length}
         if self.min_length:
             json_schema["minLength"] = self.min_length
+        # The document says what is refused: control characters (but the layout
+        # ones in multi-line text), and, where some text is required, blank text.
+        allowed = _MULTILINE_CLASS if self.multiline else _SINGLE_LINE_CLASS
+        if self.min_length and self.strip:
+            json_schema["pattern"] = f"^{allowed}*[^\\s{allowed[2:-1]}]{allowed}*$"
+        else:
+            json_schema["pattern"] = f"^{allowed}*$"
         return json_schema
 
     def clean(self, value: str) -> str:

@@ -6,6 +6,7 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    StrictBool,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -91,7 +92,8 @@ class MeUpdate(PatchModel):
 class UserAdminUpdate(PatchModel):
     full_name: FullName | None = None
     role: UserRole | None = None
-    is_active: bool | None = None
+    # JSON booleans only: lax parsing would take 0 or "no" for false.
+    is_active: StrictBool | None = None
 
 
 class UserFilters(PageQuery):
