@@ -71,3 +71,31 @@ async def test_a_login_burst_never_hashes_while_holding_a_connection(
 
     assert [r.status_code for r in responses] == [200] * (ACCOUNTS * LOGINS_EACH + READS)
     assert hasher.hashed_while_holding == 0
+
+
+async def test_a_flood_of_logins_for_one_account_leaves_connections_for_everyone_else(
+    settings_for: Callable[..., Settings], test_database: DatabaseUnderTest
+) -> None:
+    # Attempts for one account take turns; waiting their turn must not hold a
+    # connection, or a flood of them takes the pool and every other request 503s.
+    settings = settings_for(
+        test_database.url,
+        auth=AuthSettings(
+            argon2_time_cost=1, argon2_memory_kib=8192, max_failures_per_account=1000
+        ),
+        database={"pool_size": 3, "max_overflow": 0, "pool_timeout_seconds": 0.5},
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), client_for(app) as client:
+        async with app.state.sessionmaker() as session, session.begin():
+            user = await create_user(session, PasswordHasher(settings.auth))
+        try:
+            logins = [log_in(client, user.email) for _ in range(100)]
+            reads = [client.get("/api/v1/products") for _ in range(30)]
+            responses = await asyncio.gather(*logins, *reads)
+        finally:
+            async with app.state.sessionmaker() as session, session.begin():
+                await session.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
+                await session.execute(delete(User).where(User.id == user.id))
+
+    assert {r.status_code for r in responses} == {200}

@@ -77,7 +77,10 @@ async def log_in(
     stays counted whatever happens next, and no connection is held while hashing.
     """
     now = datetime.now(UTC)
-    async with transactions() as session:
+    async with (
+        throttling.admission(email=email, client_address=client_address),
+        transactions() as session,
+    ):
         user = await users_service.find_user_by_email(session, email)
         await throttling.reserve_attempt(
             session,

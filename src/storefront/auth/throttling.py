@@ -10,9 +10,13 @@ from within `known_address_days`, the account counter counts only that address's
 failures. Failures elsewhere still lock the account everywhere else.
 """
 
+import asyncio
 import hashlib
 import math
 import uuid
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, true
@@ -24,9 +28,33 @@ from storefront.auth.models import KnownLoginAddress, LoginFailure
 from storefront.core.config import AuthSettings
 
 
-def _lock_key(kind: str, value: str) -> int:
-    digest = hashlib.sha256(f"storefront.login.{kind}:{value}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+def _lock_keys(email: str, client_address: str) -> list[int]:
+    """The advisory lock keys of an attempt, in the one order every attempt takes them."""
+    keys = set()
+    for kind, value in (("email", email), ("address", client_address)):
+        digest = hashlib.sha256(f"storefront.login.{kind}:{value}".encode()).digest()
+        keys.add(int.from_bytes(digest[:8], "big", signed=True))
+    return sorted(keys)
+
+
+# In-process queues in front of the advisory locks. Attempts for the same email or
+# address wait here, holding no database connection, so a flood of them cannot
+# take the whole pool while waiting for each other (task bench's login storm
+# did: reads timed out); the database lock is then only contended between processes.
+_queues: "weakref.WeakValueDictionary[int, asyncio.Lock]" = weakref.WeakValueDictionary()
+
+
+@asynccontextmanager
+async def admission(*, email: str, client_address: str) -> AsyncIterator[None]:
+    """Wait for this process's other attempts for the same email or address; wrap the
+    transaction that calls `reserve_attempt` in it."""
+    async with AsyncExitStack() as stack:
+        for key in _lock_keys(email, client_address):
+            queue = _queues.get(key)
+            if queue is None:
+                queue = _queues[key] = asyncio.Lock()
+            await stack.enter_async_context(queue)
+        yield
 
 
 async def reserve_attempt(
@@ -44,7 +72,7 @@ async def reserve_attempt(
     until the caller's transaction ends; every caller takes them in the same
     order, so two attempts never wait for each other in a cycle.
     """
-    for key in sorted({_lock_key("email", email), _lock_key("address", client_address)}):
+    for key in _lock_keys(email, client_address):
         await session.execute(select(func.pg_advisory_xact_lock(key)))
     window = timedelta(minutes=settings.throttle_window_minutes)
     window_start = now - window
