@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -28,7 +29,10 @@ DATA_LOSS = re.compile(r"\bDROP\s+(TABLE|COLUMN|SCHEMA)\b|\bTRUNCATE\b", re.IGNO
 
 @cache
 def atlas_binary() -> str:
-    """The Atlas CLI, built and cached by scripts/install-atlas.sh when missing."""
+    """`ATLAS_BIN` when set; else the Atlas CLI on PATH, or built and cached by
+    scripts/install-atlas.sh when there is none."""
+    if binary := os.environ.get("ATLAS_BIN"):
+        return binary
     result = subprocess.run(
         ["bash", str(REPO_ROOT / "scripts" / "install-atlas.sh")],
         check=True,
@@ -48,26 +52,41 @@ def atlas_url(url: str) -> str:
 def atlas_environment(database_url: str, dev_database_url: str) -> dict[str, str]:
     return {
         **os.environ,
-        # atlas.hcl runs `python scripts/print_schema.py`: make it this interpreter.
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "ATLAS_DATABASE_URL": atlas_url(database_url),
         "ATLAS_DEV_DATABASE_URL": atlas_url(dev_database_url),
         "ATLAS_NO_UPDATE_NOTIFIER": "1",
+        "ATLAS_NO_UPGRADE_SUGGESTIONS": "1",
     }
+
+
+def models_ddl() -> str:
+    """The schema the models describe, as SQL (the desired state for Atlas)."""
+    result = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "scripts" / "print_schema.py")],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+    )
+    return result.stdout
 
 
 def run_atlas(
     args: Sequence[str], env: dict[str, str], *, capture: bool = False, use_env: bool = True
 ) -> subprocess.CompletedProcess[str]:
     """Run Atlas from the repo root, with atlas.hcl's `local` env unless told otherwise."""
-    return subprocess.run(
-        [atlas_binary(), *args, *(["--env", "local"] if use_env else [])],
-        env=env,
-        cwd=REPO_ROOT,
-        check=False,
-        text=True,
-        stdout=subprocess.PIPE if capture else None,
-    )
+    with tempfile.TemporaryDirectory(prefix="storefront-schema-") as scratch:
+        schema = Path(scratch) / "schema.sql"
+        if use_env:
+            schema.write_text(models_ddl())
+        return subprocess.run(
+            [atlas_binary(), *args, *(["--env", "local"] if use_env else [])],
+            env={**env, "ATLAS_SCHEMA_URL": f"file://{schema}"},
+            cwd=REPO_ROOT,
+            check=False,
+            text=True,
+            stdout=subprocess.PIPE if capture else None,
+        )
 
 
 def confirmed(question: str, *, assume_yes: bool) -> bool:

@@ -5,9 +5,10 @@ import shutil
 from pathlib import Path
 
 import asyncpg
+import pytest
 
-from scripts.atlas import atlas_environment, migrate_down, run_atlas
-from storefront.core.database import create_database
+from scripts.atlas import atlas_environment, migrate_down, models_ddl, run_atlas
+from storefront.core.database import create_database, plain_url
 from tests.conftest import DatabaseUnderTest, database_name
 
 DATA_STEP = re.compile(r"(UPDATE|INSERT|DELETE)\b", re.IGNORECASE)
@@ -94,3 +95,101 @@ async def test_migrate_down_reverts_the_latest_migration_only_when_confirmed(
     assert not await column_exists(database_url, "users", "nickname")
     status = run_atlas(["migrate", "status", *directory], env, capture=True)
     assert "Pending Files:   1" in status.stdout
+
+
+# What PostgreSQL itself says the schema is, in its own normalised spelling: however
+# a constraint or default was written, the same schema reads the same here. This
+# catches what an Atlas build may not compare (v0.13.1 ignores CHECK expressions).
+CATALOG = """
+SELECT 'column ' || table_name || '.' || column_name,
+       concat_ws(' ', data_type, character_maximum_length, numeric_precision,
+                 is_nullable, column_default)
+FROM information_schema.columns
+WHERE table_schema = 'public' AND table_name <> 'atlas_schema_revisions'
+UNION ALL
+-- Atlas leaves primary keys unnamed and makes unique constraints unique indexes:
+-- primary keys are compared by table, uniqueness by index. NOT NULL (a constraint
+-- since PostgreSQL 18) is in the column's line.
+SELECT CASE contype WHEN 'p' THEN 'primary key ' || conrelid::regclass
+                    ELSE 'constraint ' || conrelid::regclass || '.' || conname END,
+       pg_get_constraintdef(oid)
+FROM pg_constraint
+WHERE connamespace = 'public'::regnamespace AND contype NOT IN ('u', 'n')
+  AND conrelid <> coalesce(to_regclass('atlas_schema_revisions'), 0)
+UNION ALL
+SELECT 'index ' || index.relname, pg_get_indexdef(index.oid)
+FROM pg_index JOIN pg_class index ON index.oid = pg_index.indexrelid
+WHERE index.relnamespace = 'public'::regnamespace AND NOT pg_index.indisprimary
+  AND pg_index.indrelid <> coalesce(to_regclass('atlas_schema_revisions'), 0)
+UNION ALL
+SELECT 'extension ' || extname, extversion FROM pg_extension
+"""
+
+
+async def catalog(database_url: str) -> dict[str, str]:
+    connection = await asyncpg.connect(plain_url(database_url))
+    try:
+        return dict(await connection.fetch(CATALOG))
+    finally:
+        await connection.close()
+
+
+async def models_database(test_database: DatabaseUnderTest, *changes: str) -> str:
+    """A database made straight from the models' DDL (then `changes`), not by migrations."""
+    url = await create_database(test_database.url, database_name("models"), replace=True)
+    connection = await asyncpg.connect(plain_url(url))
+    try:
+        await connection.execute(models_ddl())
+        for change in changes:
+            await connection.execute(change)
+    finally:
+        await connection.close()
+    return url
+
+
+def differences(migrated: dict[str, str], models: dict[str, str]) -> list[str]:
+    return sorted(
+        f"{name}: migrations {migrated.get(name)!r}, models {models.get(name)!r}"
+        for name in migrated.keys() | models.keys()
+        if migrated.get(name) != models.get(name)
+    )
+
+
+async def test_the_migrated_schema_is_exactly_the_models_schema(
+    test_database: DatabaseUnderTest,
+) -> None:
+    migrated = await catalog(test_database.url)
+    models = await catalog(await models_database(test_database))
+
+    assert differences(migrated, models) == [], (
+        "The models differ from the migrations: run `uv run task migrate-new -- <name>`."
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "noticed"),
+    [
+        (
+            "ALTER TABLE users DROP CONSTRAINT ck_users_role, ADD CONSTRAINT ck_users_role"
+            " CHECK (role IN ('customer', 'admin', 'staff'))",
+            "constraint users.ck_users_role",
+        ),
+        (
+            "ALTER TABLE products DROP CONSTRAINT ck_products_stock_not_negative,"
+            " ADD CONSTRAINT ck_products_stock_not_negative CHECK (stock >= 1)",
+            "constraint products.ck_products_stock_not_negative",
+        ),
+        ("ALTER TABLE users ALTER COLUMN role SET DEFAULT 'admin'", "column users.role"),
+        ("ALTER TABLE orders ALTER COLUMN note SET NOT NULL", "column orders.note"),
+        ("ALTER TABLE orders ALTER COLUMN note TYPE varchar(2000)", "column orders.note"),
+        ("CREATE INDEX ix_orders_currency ON orders (currency)", "index ix_orders_currency"),
+    ],
+    ids=["enum-value", "check", "default", "nullability", "column-type", "index"],
+)
+async def test_any_model_change_without_a_migration_is_noticed(
+    test_database: DatabaseUnderTest, change: str, noticed: str
+) -> None:
+    migrated = await catalog(test_database.url)
+    models = await catalog(await models_database(test_database, change))
+
+    assert [line.split(":")[0] for line in differences(migrated, models)] == [noticed]

@@ -30,7 +30,7 @@ class Order(UUIDPrimaryKey, Timestamps, Base):
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     status: Mapped[OrderStatus] = mapped_column(
-        string_enum(OrderStatus, "status"), default=OrderStatus.PLACED
+        *string_enum(OrderStatus, "status"), default=OrderStatus.PLACED
     )
     total_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, Enum, MetaData, func
+from sqlalchemy import CheckConstraint, DateTime, Enum, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storefront.shared.ids import uuid7
@@ -41,14 +41,23 @@ class Timestamps:
     )
 
 
-def string_enum(values: type[StrEnum], name: str) -> Enum:
-    """A VARCHAR with a CHECK constraint listing the enum's values: new values are a
-    plain constraint change in a migration, unlike a PostgreSQL enum type."""
-    return Enum(
+def string_enum(values: type[StrEnum], name: str) -> tuple[Enum, CheckConstraint]:
+    """A VARCHAR column type and the CHECK constraint listing the enum's values, for
+    `mapped_column(*string_enum(Role, "role"))` on the column named `name`.
+
+    New values are a plain constraint change in a migration, unlike a PostgreSQL
+    enum type. The CHECK is written the way PostgreSQL stores it (SQLAlchemy's own
+    `role IN (...)` comes back as `= ANY (ARRAY[...])`), so every Atlas build sees
+    the models and the migrated database agree, and a new value as a change.
+    """
+    members = ", ".join(f"'{member.value}'::character varying" for member in values)
+    check = CheckConstraint(f"({name})::text = ANY ((ARRAY[{members}])::text[])", name=name)
+    column_type = Enum(
         values,
         name=name,
         native_enum=False,
-        create_constraint=True,
+        create_constraint=False,
         length=16,
         values_callable=lambda members: [member.value for member in members],
     )
+    return column_type, check

@@ -19,7 +19,7 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     full_name: Mapped[str] = mapped_column(String(200))
     hashed_password: Mapped[str] = mapped_column(String(255))
     role: Mapped[UserRole] = mapped_column(
-        string_enum(UserRole, "role"),
+        *string_enum(UserRole, "role"),
         default=UserRole.CUSTOMER,
         server_default=UserRole.CUSTOMER.value,
     )
