@@ -1,8 +1,14 @@
 """Run Atlas against the project's database, resolved the same way the app resolves it.
 
     python scripts/atlas.py migrate status       # any atlas command, with `--env local`
+    python scripts/atlas.py up [--yes]           # apply pending migrations
     python scripts/atlas.py down [--yes]         # one version back
     python scripts/atlas.py reset [--yes]        # wipe the schema and re-apply every migration
+    python scripts/atlas.py lint                 # lint the latest migration
+
+With ENVIRONMENT=production, up, down and reset show what they will run and go on
+only when confirmed: at a terminal, with --yes, or with CONFIRM_PRODUCTION_MIGRATION=yes
+(for a deploy job).
 
 The dev database Atlas plans in (and wipes) is `<database>_atlas_dev` on the same server.
 """
@@ -29,10 +35,7 @@ DATA_LOSS = re.compile(r"\bDROP\s+(TABLE|COLUMN|SCHEMA)\b|\bTRUNCATE\b", re.IGNO
 
 @cache
 def atlas_binary() -> str:
-    """`ATLAS_BIN` when set; else the Atlas CLI on PATH, or built and cached by
-    scripts/install-atlas.sh when there is none."""
-    if binary := os.environ.get("ATLAS_BIN"):
-        return binary
+    """The Atlas CLI scripts/install-atlas.sh finds (`ATLAS_BIN`, then PATH) or builds."""
     result = subprocess.run(
         ["bash", str(REPO_ROOT / "scripts" / "install-atlas.sh")],
         check=True,
@@ -98,7 +101,9 @@ def confirmed(question: str, *, assume_yes: bool) -> bool:
     return input(f"{question} Type 'yes' to continue: ").strip() == "yes"
 
 
-def migrate_down(env: dict[str, str], migrations_dir: Path, *, assume_yes: bool) -> int:
+def migrate_down(
+    env: dict[str, str], migrations_dir: Path, *, production: bool = False, assume_yes: bool
+) -> int:
     """One version back with community primitives: plan, confirm, apply, move the revision."""
     directory = ["--dir", f"file://{migrations_dir}"]
     status = run_atlas(
@@ -133,16 +138,67 @@ def migrate_down(env: dict[str, str], migrations_dir: Path, *, assume_yes: bool)
     if plan.returncode != 0:
         return plan.returncode
     print(f"Rolling back {current} -> {previous}. Planned changes:\n{plan.stdout}")
-    if DATA_LOSS.search(plan.stdout) and not confirmed("This drops data.", assume_yes=assume_yes):
+    if (production or DATA_LOSS.search(plan.stdout)) and not confirmed(
+        "This drops data." if DATA_LOSS.search(plan.stdout) else "This is production.",
+        assume_yes=assume_yes,
+    ):
         return 1
-    applied = run_atlas([*target, "--auto-approve"], env, use_env=False)
+    # Captured: the plan above is what runs, and is not printed a second time.
+    applied = run_atlas([*target, "--auto-approve"], env, capture=True, use_env=False)
     if applied.returncode != 0:
+        print(applied.stdout, file=sys.stderr)
         return applied.returncode
-    return run_atlas(["migrate", "set", previous, *directory], env).returncode
+    moved = run_atlas(["migrate", "set", previous, *directory], env, capture=True)
+    if moved.returncode == 0:
+        print(f"Rolled back to {previous}.")
+    return moved.returncode
 
 
-def reset(env: dict[str, str], *, assume_yes: bool) -> int:
-    if not confirmed("This deletes every table and row in the database.", assume_yes=assume_yes):
+def migrate_up(
+    env: dict[str, str], migrations_dir: Path, *, production: bool, assume_yes: bool
+) -> int:
+    """Apply pending migrations; in production, show them and ask first."""
+    apply = ["migrate", "apply", "--dir", f"file://{migrations_dir}"]
+    if production:
+        plan = run_atlas([*apply, "--dry-run"], env, capture=True)
+        if plan.returncode != 0:
+            return plan.returncode
+        print(f"Pending migrations, to be applied to production:\n{plan.stdout}")
+        if "No migration files to execute" in plan.stdout:
+            return 0
+        if not confirmed("This is production.", assume_yes=assume_yes):
+            return 1
+    return run_atlas(apply, env).returncode
+
+
+def lint(env: dict[str, str]) -> int:
+    """Lint the latest migration; explain in one line when the build wants a login."""
+    result = subprocess.run(
+        [atlas_binary(), "migrate", "lint", "--latest", "1", "--env", "local"],
+        env={**env, "ATLAS_SCHEMA_URL": "file:///dev/null"},
+        cwd=REPO_ROOT,
+        check=False,
+        text=True,
+        capture_output=True,
+    )
+    output = result.stdout + result.stderr
+    if result.returncode != 0 and "login" in output.lower():
+        print(
+            "migrate lint: this official Atlas build requires `atlas login` (official builds"
+            " since v0.38); log in, or lint with the community build (ATLAS_BIN=...).",
+            file=sys.stderr,
+        )
+    else:
+        print(output, end="")
+    return result.returncode
+
+
+def reset(env: dict[str, str], *, production: bool, assume_yes: bool) -> int:
+    print("Will run: atlas schema clean (drops everything), then atlas migrate apply.")
+    question = "This deletes every table and row in the database."
+    if production:
+        question = f"This is production. {question}"
+    if not confirmed(question, assume_yes=assume_yes):
         return 1
     cleaned = run_atlas(["schema", "clean", "--auto-approve"], env)
     if cleaned.returncode != 0:
@@ -151,16 +207,23 @@ def reset(env: dict[str, str], *, assume_yes: bool) -> int:
 
 
 def main(argv: list[str]) -> int:
-    database_url = asyncio.run(resolve_database_url(get_settings().database))
+    settings = get_settings()
+    database_url = asyncio.run(resolve_database_url(settings.database))
     dev_name = f"{make_url(database_url).database}_atlas_dev"
     dev_database_url = asyncio.run(create_database(database_url, dev_name))
     env = atlas_environment(database_url, dev_database_url)
     command, *rest = argv or ["--help"]
-    assume_yes = "--yes" in rest
+    assume_yes = "--yes" in rest or os.environ.get("CONFIRM_PRODUCTION_MIGRATION") == "yes"
+    production = settings.is_production
+    migrations = REPO_ROOT / "migrations"
+    if command == "up":
+        return migrate_up(env, migrations, production=production, assume_yes=assume_yes)
     if command == "down":
-        return migrate_down(env, REPO_ROOT / "migrations", assume_yes=assume_yes)
+        return migrate_down(env, migrations, production=production, assume_yes=assume_yes)
     if command == "reset":
-        return reset(env, assume_yes=assume_yes)
+        return reset(env, production=production, assume_yes=assume_yes)
+    if command == "lint":
+        return lint(env)
     return run_atlas(argv, env).returncode
 
 

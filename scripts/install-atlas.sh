@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Print the path of an Atlas CLI, building the community edition from the Go
-# module proxy when none is on PATH. The build is cached outside the repo,
+# Print the path of an Atlas CLI: $ATLAS_BIN, else `atlas` on PATH, else the
+# community edition built from the Go module proxy (Go 1.22+). The build is cached outside the repo,
 # keyed by version, so later runs and fresh clones on the same machine reuse it.
 set -euo pipefail
 
@@ -13,6 +13,11 @@ ATLAS_VERSION="v0.13.1"
 X_TOOLS_VERSION="v0.30.0"
 # Bump when the patch below changes, so cached builds are replaced.
 BUILD_REVISION="pg16-1"
+
+if [ -n "${ATLAS_BIN:-}" ]; then  # one run with a chosen build
+  echo "$ATLAS_BIN"
+  exit 0
+fi
 
 if command -v atlas >/dev/null 2>&1; then
   command -v atlas

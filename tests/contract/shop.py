@@ -31,6 +31,7 @@ from tests.factories import bearer, create_product, create_user, order_body
 
 # `task fuzz` raises it; `task test` keeps the run to seconds.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
+COVERAGE = os.environ.get("FUZZ_COVERAGE", "false") == "true"
 
 
 @dataclass
@@ -70,6 +71,9 @@ def fuzz_config() -> SchemathesisConfig:
     return SchemathesisConfig.from_dict(
         {
             "generation": {"max-examples": EXAMPLES},
+            # The coverage phase (every boundary and omission the schema implies)
+            # costs most of the time: `task fuzz` runs it, `task test` does not.
+            "phases": {"coverage": {"enabled": COVERAGE}},
             "checks": accepting(ACCEPTED_STATUSES),
             "operations": [
                 {"include-name": name, "checks": accepting([*ACCEPTED_STATUSES, "422"])}

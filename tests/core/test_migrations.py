@@ -7,7 +7,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from scripts.atlas import atlas_environment, migrate_down, models_ddl, run_atlas
+from scripts.atlas import atlas_environment, migrate_down, migrate_up, models_ddl, run_atlas
 from storefront.core.database import create_database, plain_url
 from tests.conftest import DatabaseUnderTest, database_name
 
@@ -193,3 +193,52 @@ async def test_any_model_change_without_a_migration_is_noticed(
     models = await catalog(await models_database(test_database, change))
 
     assert [line.split(":")[0] for line in differences(migrated, models)] == [noticed]
+
+
+async def migrated_copy_with(
+    test_database: DatabaseUnderTest, tmp_path: Path, repo_root: Path, sql: str
+) -> tuple[dict[str, str], Path, str]:
+    """A migration directory with one more file (`sql`), a database at the step before it,
+    and the Atlas environment for both."""
+    migrations = shutil.copytree(repo_root / "migrations", tmp_path / "migrations")
+    (migrations / "29991231000000_extra.sql").write_text(sql)
+    database_url = await test_database.copy("extra")
+    env = atlas_environment(database_url, test_database.dev_url)
+    assert run_atlas(["migrate", "hash", "--dir", f"file://{migrations}"], env).returncode == 0
+    return env, migrations, database_url
+
+
+async def test_production_migrate_up_shows_the_plan_and_needs_a_confirmation(
+    test_database: DatabaseUnderTest,
+    repo_root: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    env, migrations, database_url = await migrated_copy_with(
+        test_database, tmp_path, repo_root, 'ALTER TABLE "users" ADD COLUMN "nickname" text NULL;\n'
+    )
+    refused = migrate_up(env, migrations, production=True, assume_yes=False)
+    shown = capsys.readouterr().out
+
+    assert refused == 1
+    assert "nickname" in shown
+    assert not await column_exists(database_url, "users", "nickname")
+    assert migrate_up(env, migrations, production=True, assume_yes=True) == 0
+    assert await column_exists(database_url, "users", "nickname")
+
+
+def test_lint_fails_on_a_destructive_migration(
+    test_database: DatabaseUnderTest, repo_root: Path, tmp_path: Path
+) -> None:
+    migrations = shutil.copytree(repo_root / "migrations", tmp_path / "migrations")
+    (migrations / "29991231000000_drop.sql").write_text(
+        'ALTER TABLE "users" DROP COLUMN "full_name";\n'
+    )
+    env = atlas_environment(test_database.url, test_database.dev_url)
+    directory = ["--dir", f"file://{migrations}"]
+    assert run_atlas(["migrate", "hash", *directory], env).returncode == 0
+
+    linted = run_atlas(["migrate", "lint", "--latest", "1", *directory], env, capture=True)
+
+    assert linted.returncode != 0
+    assert "full_name" in linted.stdout
