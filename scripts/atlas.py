@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
+import asyncpg
 from sqlalchemy.engine import make_url
 
 from storefront.core.config import get_settings
@@ -30,6 +31,9 @@ from storefront.core.database import create_database, resolve_database_url
 from storefront.core.migrations import migration_versions
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+CREATED_EXTENSION = re.compile(
+    r"CREATE\s+EXTENSION\s+(?:IF\s+NOT\s+EXISTS\s+)?\"?(\w+)\"?", re.IGNORECASE
+)
 DATA_LOSS = re.compile(r"\bDROP\s+(TABLE|COLUMN|SCHEMA)\b|\bTRUNCATE\b", re.IGNORECASE)
 
 
@@ -148,6 +152,11 @@ def migrate_down(
     if applied.returncode != 0:
         print(applied.stdout, file=sys.stderr)
         return applied.returncode
+    # Atlas does not manage extensions (a hand-written migration creates each), so
+    # the extensions the reverted migration created go with it here.
+    reverted = next(migrations_dir.glob(f"{current}_*.sql")).read_text()
+    for extension in CREATED_EXTENSION.findall(reverted):
+        asyncio.run(drop_extension(env["ATLAS_DATABASE_URL"], extension))
     moved = run_atlas(["migrate", "set", previous, *directory], env, capture=True)
     if moved.returncode == 0:
         print(f"Rolled back to {previous}.")
@@ -191,6 +200,15 @@ def lint(env: dict[str, str]) -> int:
     else:
         print(output, end="")
     return result.returncode
+
+
+async def drop_extension(atlas_database_url: str, extension: str) -> None:
+    url = make_url(atlas_database_url).set(drivername="postgresql")
+    connection = await asyncpg.connect(url.render_as_string(hide_password=False))
+    try:
+        await connection.execute(f'DROP EXTENSION IF EXISTS "{extension}"')
+    finally:
+        await connection.close()
 
 
 def reset(env: dict[str, str], *, production: bool, assume_yes: bool) -> int:
