@@ -101,6 +101,10 @@ def autocommit(engine: AsyncEngine) -> AsyncEngine:
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
+# How long after the server's statement_timeout the client stops waiting itself.
+CLIENT_TIMEOUT_MARGIN_SECONDS = 0.5
+
+
 def create_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:
     # No pool pre-ping: it costs a round trip on every checkout, and a dead
     # connection surfaces as a 503 on that request, which discards it.
@@ -121,9 +125,6 @@ def create_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:
         },
     )
 
-
-# How long after the server's statement_timeout the client stops waiting itself.
-CLIENT_TIMEOUT_MARGIN_SECONDS = 0.5
 
 # What a database that is down, restarting, overloaded or not answering raises
 # (OSError covers refused, reset and timed-out sockets; class 08 is a lost

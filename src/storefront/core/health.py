@@ -66,7 +66,7 @@ async def ready(request: Request) -> Readiness:
     _running_checks.add(check)
     check.add_done_callback(_forget_check)
     done, _ = await asyncio.wait({check}, timeout=timeout)
-    failure = (check.exception() or None) if done else TimeoutError(f"no answer in {timeout} s")
+    failure = check.exception() if done else TimeoutError(f"no answer in {timeout} s")
     if failure is not None:
         check.cancel()
         logger.warning("Readiness: database check failed: %r", failure)
