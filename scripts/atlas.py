@@ -79,13 +79,19 @@ def models_ddl() -> str:
 
 
 def run_atlas(
-    args: Sequence[str], env: dict[str, str], *, capture: bool = False, use_env: bool = True
+    args: Sequence[str],
+    env: dict[str, str],
+    *,
+    capture: bool = False,
+    use_env: bool = True,
+    desired: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run Atlas from the repo root, with atlas.hcl's `local` env unless told otherwise."""
+    """Run Atlas from the repo root, with atlas.hcl's `local` env unless told otherwise.
+    The desired state is `desired` when given, else the models' DDL."""
     with tempfile.TemporaryDirectory(prefix="storefront-schema-") as scratch:
         schema = Path(scratch) / "schema.sql"
         if use_env:
-            schema.write_text(models_ddl())
+            schema.write_text(models_ddl() if desired is None else desired)
         return subprocess.run(
             [atlas_binary(), *args, *(["--env", "local"] if use_env else [])],
             env={**env, "ATLAS_SCHEMA_URL": f"file://{schema}"},

@@ -166,26 +166,31 @@ async def test_the_migrated_schema_is_exactly_the_models_schema(
     )
 
 
-@pytest.mark.parametrize(
-    ("change", "noticed"),
-    [
-        (
-            "ALTER TABLE users DROP CONSTRAINT ck_users_role, ADD CONSTRAINT ck_users_role"
-            " CHECK (role IN ('customer', 'admin', 'staff'))",
-            "constraint users.ck_users_role",
-        ),
-        (
-            "ALTER TABLE products DROP CONSTRAINT ck_products_stock_not_negative,"
-            " ADD CONSTRAINT ck_products_stock_not_negative CHECK (stock >= 1)",
-            "constraint products.ck_products_stock_not_negative",
-        ),
-        ("ALTER TABLE users ALTER COLUMN role SET DEFAULT 'admin'", "column users.role"),
-        ("ALTER TABLE orders ALTER COLUMN note SET NOT NULL", "column orders.note"),
-        ("ALTER TABLE orders ALTER COLUMN note TYPE varchar(2000)", "column orders.note"),
-        ("CREATE INDEX ix_orders_currency ON orders (currency)", "index ix_orders_currency"),
-    ],
-    ids=["enum-value", "check", "default", "nullability", "column-type", "index"],
-)
+# Model changes as DDL on top of the models' schema, with what the catalog notices.
+MODEL_CHANGES = {
+    # What `string_enum` writes once UserRole has STAFF.
+    "enum-value": (
+        "ALTER TABLE users DROP CONSTRAINT ck_users_role, ADD CONSTRAINT ck_users_role"
+        " CHECK ((role)::text = ANY (ARRAY[('customer'::character varying)::text,"
+        " ('admin'::character varying)::text, ('staff'::character varying)::text]))",
+        "constraint users.ck_users_role",
+    ),
+    "check": (
+        "ALTER TABLE products DROP CONSTRAINT ck_products_stock_not_negative,"
+        " ADD CONSTRAINT ck_products_stock_not_negative CHECK (stock >= 1)",
+        "constraint products.ck_products_stock_not_negative",
+    ),
+    "default": ("ALTER TABLE users ALTER COLUMN role SET DEFAULT 'admin'", "column users.role"),
+    "nullability": ("ALTER TABLE orders ALTER COLUMN note SET NOT NULL", "column orders.note"),
+    "column-type": (
+        "ALTER TABLE orders ALTER COLUMN note TYPE varchar(2000)",
+        "column orders.note",
+    ),
+    "index": ("CREATE INDEX ix_orders_currency ON orders (currency)", "index ix_orders_currency"),
+}
+
+
+@pytest.mark.parametrize(("change", "noticed"), MODEL_CHANGES.values(), ids=MODEL_CHANGES.keys())
 async def test_any_model_change_without_a_migration_is_noticed(
     test_database: DatabaseUnderTest, change: str, noticed: str
 ) -> None:
@@ -193,6 +198,62 @@ async def test_any_model_change_without_a_migration_is_noticed(
     models = await catalog(await models_database(test_database, change))
 
     assert [line.split(":")[0] for line in differences(migrated, models)] == [noticed]
+
+
+# What every supported Atlas build writes for each change, byte for byte: CI runs this
+# with the fallback and the community build, so a build that misses a change, or spells
+# it differently, fails here.
+WRITTEN_MIGRATIONS = {
+    "enum-value": (
+        '-- Modify "users" table\n'
+        'ALTER TABLE "users" DROP CONSTRAINT "ck_users_role", ADD CONSTRAINT "ck_users_role"'
+        " CHECK ((role)::text = ANY (ARRAY[('customer'::character varying)::text,"
+        " ('admin'::character varying)::text, ('staff'::character varying)::text]));\n"
+    ),
+    "check": (
+        '-- Modify "products" table\n'
+        'ALTER TABLE "products" DROP CONSTRAINT "ck_products_stock_not_negative",'
+        ' ADD CONSTRAINT "ck_products_stock_not_negative" CHECK (stock >= 1);\n'
+    ),
+    "default": (
+        '-- Modify "users" table\nALTER TABLE "users" ALTER COLUMN "role" SET DEFAULT \'admin\';\n'
+    ),
+    "nullability": (
+        '-- Modify "orders" table\nALTER TABLE "orders" ALTER COLUMN "note" SET NOT NULL;\n'
+    ),
+    "column-type": (
+        '-- Modify "orders" table\n'
+        'ALTER TABLE "orders" ALTER COLUMN "note" TYPE character varying(2000);\n'
+    ),
+    "index": (
+        '-- Create index "ix_orders_currency" to table: "orders"\n'
+        'CREATE INDEX "ix_orders_currency" ON "orders" ("currency");\n'
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("change", MODEL_CHANGES.keys())
+async def test_atlas_writes_the_migration_for_every_model_change(
+    test_database: DatabaseUnderTest, repo_root: Path, tmp_path: Path, change: str
+) -> None:
+    migrations = shutil.copytree(repo_root / "migrations", tmp_path / "migrations")
+    database_url = await test_database.copy("change")
+    env = atlas_environment(database_url, test_database.dev_url)
+    directory = ["--dir", f"file://{migrations}"]
+    change_sql = MODEL_CHANGES[change][0]
+
+    diff = run_atlas(
+        ["migrate", "diff", "change", *directory], env, desired=f"{models_ddl()}{change_sql};\n"
+    )
+
+    assert diff.returncode == 0
+    [written] = migrations.glob("*_change.sql")
+    assert written.read_text() == WRITTEN_MIGRATIONS[change]
+    # The written migration brings a migrated database to exactly the changed models.
+    assert run_atlas(["migrate", "apply", *directory], env).returncode == 0
+    changed_models = await catalog(await models_database(test_database, change_sql))
+    assert differences(await catalog(database_url), changed_models) == []
 
 
 async def migrated_copy_with(

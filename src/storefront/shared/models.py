@@ -46,12 +46,13 @@ def string_enum(values: type[StrEnum], name: str) -> tuple[Enum, CheckConstraint
     `mapped_column(*string_enum(Role, "role"))` on the column named `name`.
 
     New values are a plain constraint change in a migration, unlike a PostgreSQL
-    enum type. The CHECK is written the way PostgreSQL stores it (SQLAlchemy's own
-    `role IN (...)` comes back as `= ANY (ARRAY[...])`), so every Atlas build sees
-    the models and the migrated database agree, and a new value as a change.
+    enum type. The CHECK is written exactly as PostgreSQL stores and prints it
+    (SQLAlchemy's own `role IN (...)` comes back as `= ANY (ARRAY[...])`), so every
+    Atlas build sees the models and the migrated database agree, and writes a new
+    value as the same constraint change.
     """
-    members = ", ".join(f"'{member.value}'::character varying" for member in values)
-    check = CheckConstraint(f"({name})::text = ANY ((ARRAY[{members}])::text[])", name=name)
+    members = ", ".join(f"('{member.value}'::character varying)::text" for member in values)
+    check = CheckConstraint(f"({name})::text = ANY (ARRAY[{members}])", name=name)
     column_type = Enum(
         values,
         name=name,
