@@ -33,11 +33,10 @@ from storefront.core.database import (
     get_raw_connections,
     get_read_transactions,
     get_transactions,
-    start_embedded_server,
-    stop_embedded_server,
     transaction,
     unit_of_work,
 )
+from storefront.core.embedded import start_embedded_server, stop_embedded_server
 from storefront.core.main import create_app
 from storefront.users.models import User, UserRole
 from tests.factories import bearer, create_user, log_in_tokens

