@@ -8,6 +8,7 @@ a Docker engine answers; an embedded server in a temporary directory. A fresh
 import asyncio
 import contextlib
 import os
+import socket
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator, Callable
@@ -22,6 +23,7 @@ from pydantic import SecretStr
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from scripts.container import docker_answers
 from scripts.atlas import atlas_environment, run_atlas
 from storefront.auth.models import LoginFailure
 from storefront.auth.passwords import PasswordHasher
@@ -70,17 +72,11 @@ _configured: pytest.Config | None = None
 exit_stack_key = pytest.StashKey[contextlib.ExitStack]()
 
 
-def docker_answers() -> bool:
-    try:
-        answer = subprocess.run(
-            ["docker", "version", "--format", "{{.Server.Version}}"],
-            capture_output=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):  # no client, or a daemon that hangs
-        return False
-    return answer.returncode == 0
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def start_server(stack: contextlib.ExitStack) -> tuple[str, str]:

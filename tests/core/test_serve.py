@@ -3,7 +3,6 @@
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,19 +14,12 @@ import httpx
 import pytest
 
 from storefront.core.database import plain_url
-from tests.conftest import DatabaseUnderTest
+from tests.conftest import DatabaseUnderTest, free_port
 from tests.fault_proxy import fault_proxy
 
 # uvicorn re-raises the signal once it has shut down cleanly.
 CLEAN_EXITS = (0, -signal.SIGTERM)
 Process = asyncio.subprocess.Process
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture
