@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import os
 import socket
-import subprocess
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -23,8 +22,8 @@ from pydantic import SecretStr
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from scripts.container import docker_answers
 from scripts.atlas import atlas_environment, run_atlas
+from scripts.container import docker_answers
 from storefront.auth.models import LoginFailure
 from storefront.auth.passwords import PasswordHasher
 from storefront.core.config import AuthSettings, DatabaseSettings, Settings

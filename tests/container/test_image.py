@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
@@ -30,11 +30,11 @@ class Container:
 
 
 @pytest.fixture(scope="module")
-def engine() -> Iterator[Engine]:
+def engine() -> Engine:
     engine = find_engine()
     size = build_image(engine)
     print(f"\n{IMAGE}: {size / 1_000_000:.0f} MB")
-    yield engine
+    return engine
 
 
 @pytest.fixture
