@@ -4,7 +4,7 @@ import logging
 
 from pydantic import SecretStr
 
-from storefront.core.config import Settings
+from storefront.core.config import DatabaseSettings, Settings
 from storefront.core.logging import log_handler, request_id_var
 
 
@@ -25,7 +25,12 @@ def emitted_line(settings: Settings) -> str:
 
 
 def test_production_logs_are_one_json_object_per_line() -> None:
-    settings = Settings(_env_file=None, environment="production", secret_key=SecretStr("s" * 40))
+    settings = Settings(
+        _env_file=None,
+        environment="production",
+        secret_key=SecretStr("s" * 40),
+        database=DatabaseSettings(url=SecretStr("postgresql://app@db.internal/shop")),
+    )
 
     line = emitted_line(settings)
 

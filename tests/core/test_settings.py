@@ -8,6 +8,7 @@ from storefront.core.config import DEFAULT_SECRET_KEY, Settings
 SAFE_PRODUCTION = {
     "ENVIRONMENT": "production",
     "SECRET_KEY": "a-long-random-production-secret-0123456789",
+    "DATABASE_URL": "postgresql://app:pw@db.internal/shop",
     "DEBUG": "false",
     "CORS_ORIGINS": '["https://shop.example.com"]',
 }
@@ -81,10 +82,13 @@ def test_production_refuses_unsafe_values(
         settings_from(monkeypatch, SAFE_PRODUCTION | override)
 
 
-def test_production_refuses_a_missing_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    env = {k: v for k, v in SAFE_PRODUCTION.items() if k != "SECRET_KEY"}
+@pytest.mark.parametrize("required", ["SECRET_KEY", "DATABASE_URL"])
+def test_production_refuses_a_missing_required_setting(
+    monkeypatch: pytest.MonkeyPatch, required: str
+) -> None:
+    env = {name: value for name, value in SAFE_PRODUCTION.items() if name != required}
 
-    with pytest.raises(ValidationError, match="SECRET_KEY must be set"):
+    with pytest.raises(ValidationError, match=f"{required} must be set"):
         settings_from(monkeypatch, env)
 
 

@@ -134,6 +134,8 @@ class Settings(BaseSettings):
                 "SECRET_KEY must be set to a random secret of at least "
                 f"{MIN_SECRET_KEY_LENGTH} characters in production"
             )
+        if self.database.url is None:
+            problems.append("DATABASE_URL must be set in production")
         if self.debug:
             problems.append("DEBUG must be off in production")
         if "*" in self.cors.origins:
