@@ -102,7 +102,7 @@ def debian_mirror() -> str:
     """The Debian mirror apt already uses here (reachable, unlike a registry)."""
     for sources in [Path("/etc/apt/sources.list"), *Path("/etc/apt/sources.list.d").glob("*")]:
         text = sources.read_text() if sources.is_file() else ""
-        if match := re.search(r"(?:^URIs:|^deb)\s+(https?://\S+/debian)\s*$", text, re.M):
+        if match := re.search(r"^(?:URIs:|deb)\s+(https?://\S+/debian)/?(?:\s|$)", text, re.M):
             return match.group(1)
     return "http://deb.debian.org/debian"
 

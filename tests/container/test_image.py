@@ -26,7 +26,6 @@ SHUTDOWN_TIMEOUT_SECONDS = 5
 class Container:
     name: str
     base_url: str
-    ready_after_seconds: float
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +78,8 @@ async def container(engine: Engine, database: FaultProxy) -> AsyncIterator[Conta
             else:
                 logs = engine.run("logs", name, check=False, capture=True)
                 raise AssertionError(f"the container never got ready:\n{logs.stdout}{logs.stderr}")
-        ready_after = time.monotonic() - started
-        print(f"\n{engine.name} run to ready: {ready_after:.2f} s")
-        yield Container(name, base_url, ready_after)
+        print(f"\n{engine.name} run to ready: {time.monotonic() - started:.2f} s")
+        yield Container(name, base_url)
     finally:
         engine.run("rm", "--force", name, check=False, capture=True)
 
