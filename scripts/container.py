@@ -22,7 +22,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "storefront:latest"
 BASE_IMAGE = "python:3.11-slim-bookworm"  # the Dockerfile's PYTHON_IMAGE default
 PODMAN_PACKAGES = ["podman", "buildah", "runc", "debootstrap"]
-HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+# The same path on the host (Debian) and in the base image.
+CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
 
 @dataclass(frozen=True)
@@ -139,14 +140,14 @@ def make_stand_in_base(engine: Engine, image: str) -> None:
             shutil.rmtree(Path(root) / leftover, ignore_errors=True)
         for name in ("python3", "python"):
             (Path(root) / "usr/local/bin" / name).symlink_to("/usr/bin/python3.11")
-        bundle = Path(root) / "etc/ssl/certs/ca-certificates.crt"
+        bundle = Path(root) / CA_BUNDLE.lstrip("/")
         bundle.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(HOST_CA_BUNDLE, bundle)
+        shutil.copyfile(CA_BUNDLE, bundle)
         changes = [
             "ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin",
             "ENV LANG=C.UTF-8",
-            "ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt",
-            "ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt",
+            f"ENV SSL_CERT_FILE={CA_BUNDLE}",
+            f"ENV PIP_CERT={CA_BUNDLE}",
             'CMD ["python3"]',
         ]
         with subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE) as tar:
