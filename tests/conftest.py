@@ -26,7 +26,7 @@ from scripts.atlas import atlas_environment, run_atlas
 from scripts.container import docker_answers
 from storefront.auth.models import LoginFailure
 from storefront.auth.passwords import PasswordHasher
-from storefront.core.config import AuthSettings, DatabaseSettings, Settings
+from storefront.core.config import AuthSettings, DatabaseSettings, Settings, SmtpSettings
 from storefront.core.database import (
     ConnectionFactory,
     TransactionFactory,
@@ -156,6 +156,8 @@ def make_settings(
         # The cheapest Argon2id parameters it accepts: tests hash a lot.
         "auth": AuthSettings(argon2_time_cost=1, argon2_memory_kib=8192),
         "database": DatabaseSettings.model_validate({"url": database_url, **(database or {})}),
+        # Nothing listens there: a test that mails starts an SMTP server and says so.
+        "smtp": SmtpSettings(host="127.0.0.1", port=9, security="none", timeout_seconds=1),
     }
     return Settings(_env_file=None, **(defaults | overrides))  # type: ignore[arg-type]
 

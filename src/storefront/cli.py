@@ -1,13 +1,23 @@
 """The `storefront` command: `storefront serve` is how the API is served, everywhere;
+`storefront worker` runs background jobs; `storefront jobs` shows the queue;
 `storefront healthcheck` is the image's HEALTHCHECK (slim images have no curl)."""
 
 import argparse
+import asyncio
 import sys
 import urllib.request
 
 import uvicorn
+from tabulate import tabulate
 
 from storefront.core.config import get_settings
+from storefront.core.database import (
+    create_engine,
+    create_sessionmaker,
+    resolve_database_url,
+    transaction,
+)
+from storefront.core.logging import configure_logging
 
 
 def serve(*, host: str | None, port: int | None, reload: bool) -> None:
@@ -29,6 +39,28 @@ def serve(*, host: str | None, port: int | None, reload: bool) -> None:
         access_log=False,  # ours knows the request id
         log_config=None,  # the app configures logging
     )
+
+
+def worker() -> None:
+    from storefront.jobs.worker import run_worker  # imports every domain's jobs
+
+    settings = get_settings()
+    configure_logging(settings)
+    asyncio.run(run_worker(settings))
+
+
+async def show_jobs() -> None:
+    from storefront.jobs.service import queue_overview
+
+    settings = get_settings()
+    engine = create_engine(await resolve_database_url(settings.database), settings.database)
+    try:
+        async with transaction(create_sessionmaker(engine)) as session:
+            overview = await queue_overview(session)
+    finally:
+        await engine.dispose()
+    for title, rows in overview.items():
+        print(f"\n{title}:\n" + (tabulate(rows, headers="keys") if rows else "(none)"))
 
 
 def healthcheck(*, path: str) -> None:
@@ -53,6 +85,8 @@ def main(argv: list[str] | None = None) -> None:
     serve_command.add_argument("--host", help="overrides SERVER_HOST")
     serve_command.add_argument("--port", type=int, help="overrides SERVER_PORT")
     serve_command.add_argument("--reload", action="store_true", help="restart on code changes")
+    commands.add_parser("worker", help="run background jobs until SIGTERM")
+    commands.add_parser("jobs", help="show queued, running, failed and recent jobs")
     check_command = commands.add_parser("healthcheck", help="exit 0 if the local server is up")
     check_command.add_argument(
         "--ready", action="store_true", help="ready to serve (database reachable, migrated)"
@@ -60,6 +94,10 @@ def main(argv: list[str] | None = None) -> None:
     arguments = parser.parse_args(argv)
     if arguments.command == "healthcheck":
         healthcheck(path="/health/ready" if arguments.ready else "/health/live")
+    elif arguments.command == "worker":
+        worker()
+    elif arguments.command == "jobs":
+        asyncio.run(show_jobs())
     else:
         serve(host=arguments.host, port=arguments.port, reload=arguments.reload)
 

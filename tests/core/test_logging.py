@@ -4,7 +4,7 @@ import logging
 
 from pydantic import SecretStr
 
-from storefront.core.config import DatabaseSettings, Settings
+from storefront.core.config import DatabaseSettings, Settings, SmtpSettings
 from storefront.core.logging import log_handler, request_id_var
 
 
@@ -30,6 +30,7 @@ def test_production_logs_are_one_json_object_per_line() -> None:
         environment="production",
         secret_key=SecretStr("s" * 40),
         database=DatabaseSettings(url=SecretStr("postgresql://app@db.internal/shop")),
+        smtp=SmtpSettings(host="smtp.internal"),
     )
 
     line = emitted_line(settings)

@@ -9,6 +9,7 @@ SAFE_PRODUCTION = {
     "ENVIRONMENT": "production",
     "SECRET_KEY": "a-long-random-production-secret-0123456789",
     "DATABASE_URL": "postgresql://app:pw@db.internal/shop",
+    "SMTP_HOST": "smtp.internal",
     "DEBUG": "false",
     "CORS_ORIGINS": '["https://shop.example.com"]',
 }
@@ -20,7 +21,10 @@ def setting_names() -> set[str]:
     for name, field in Settings.model_fields.items():
         group = field.annotation
         if isinstance(group, type) and issubclass(group, BaseModel):
-            names |= {f"{name}_{member}".upper() for member in group.model_fields}
+            names |= {
+                f"{name}_{field.alias or member}".upper()
+                for member, field in group.model_fields.items()
+            }
         else:
             names.add(name.upper())
     return names
@@ -82,7 +86,7 @@ def test_production_refuses_unsafe_values(
         settings_from(monkeypatch, SAFE_PRODUCTION | override)
 
 
-@pytest.mark.parametrize("required", ["SECRET_KEY", "DATABASE_URL"])
+@pytest.mark.parametrize("required", ["SECRET_KEY", "DATABASE_URL", "SMTP_HOST"])
 def test_production_refuses_a_missing_required_setting(
     monkeypatch: pytest.MonkeyPatch, required: str
 ) -> None:

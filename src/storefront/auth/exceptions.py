@@ -47,8 +47,20 @@ class TooManyAttemptsError(AppError):
     code = "too_many_attempts"
     title = "Too Many Attempts"
 
-    def __init__(self, retry_after_seconds: int) -> None:
+    def __init__(self, retry_after_seconds: int, *, attempts: str = "failed logins") -> None:
         super().__init__(
-            f"Too many failed logins; try again in {retry_after_seconds} seconds.",
+            f"Too many {attempts}; try again in {retry_after_seconds} seconds.",
             headers={"Retry-After": str(retry_after_seconds)},
+        )
+
+
+class InvalidResetTokenError(AppError):
+    status_code = 400
+    code = "invalid_reset_token"
+    title = "Invalid Reset Token"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This password-reset link is unknown, expired, already used or superseded by a"
+            " newer one; request a new one."
         )

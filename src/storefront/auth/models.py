@@ -50,3 +50,36 @@ class KnownLoginAddress(Base):
     )
     client_address: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_success_at: Mapped[datetime]
+
+
+class PasswordResetRequest(UUIDPrimaryKey, Base):
+    """A password-reset request, known email or not, kept for the throttling window."""
+
+    __tablename__ = "password_reset_requests"
+    __table_args__ = (
+        Index("ix_password_reset_requests_email_requested_at", "email", "requested_at"),
+        Index(
+            "ix_password_reset_requests_client_address_requested_at",
+            "client_address",
+            "requested_at",
+        ),
+    )
+
+    email: Mapped[str] = mapped_column(String(320))
+    client_address: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime]
+
+
+class PasswordResetToken(UUIDPrimaryKey, Base):
+    """A single-use password-reset token; only its SHA-256 is stored."""
+
+    __tablename__ = "password_reset_tokens"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    # Set when the token is used, or when a newer request supersedes it.
+    ended_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -1,17 +1,29 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Form, status
+from fastapi.exceptions import RequestValidationError
 
-from storefront.auth import service
+from storefront.auth import password_reset, service
 from storefront.auth.dependencies import Hasher
-from storefront.auth.schemas import RefreshTokenBody, TokenResponse
+from storefront.auth.schemas import (
+    PasswordResetAccepted,
+    PasswordResetConfirmBody,
+    PasswordResetRequestBody,
+    RefreshTokenBody,
+    TokenResponse,
+)
 from storefront.core.config import AppSettings
 from storefront.core.database import DbSession, Transactions
 from storefront.core.errors import problem_responses
 from storefront.core.network import ClientAddress
 from storefront.shared.text import EmailLike
 from storefront.users import service as users_service
-from storefront.users.schemas import Password, UserCreate, UserRead
+from storefront.users.schemas import (
+    Password,
+    UserCreate,
+    UserRead,
+    check_password_is_not_email,
+)
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -60,6 +72,44 @@ async def refresh(
         transactions, settings, refresh_token=body.refresh_token
     )
     return TokenResponse.model_validate(tokens, from_attributes=True)
+
+
+@router.post(
+    "/password-reset",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problem_responses(422, 429),
+)
+async def request_password_reset(
+    body: PasswordResetRequestBody,
+    client_address: ClientAddress,
+    session: DbSession,
+    settings: AppSettings,
+) -> PasswordResetAccepted:
+    """Mail a password-reset link to the account with this email, if there is one."""
+    await password_reset.request_password_reset(
+        session, settings, email=body.email, client_address=client_address
+    )
+    return PasswordResetAccepted()
+
+
+@router.post(
+    "/password-reset/confirm",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(400, 422),
+)
+async def confirm_password_reset(
+    body: PasswordResetConfirmBody, session: DbSession, hasher: Hasher
+) -> None:
+    """Set a new password with the token from a reset mail; every session of the account ends."""
+    hashed_password = await hasher.hash(body.new_password)  # before the session touches the pool
+    reset_token, user = await password_reset.find_reset_account(session, token=body.token)
+    try:
+        check_password_is_not_email(body.new_password, user.email)
+    except ValueError as exc:
+        raise RequestValidationError(
+            [{"loc": ("body", "new_password"), "msg": str(exc), "type": "value_error"}]
+        ) from None
+    await password_reset.reset_password(session, reset_token, hashed_password=hashed_password)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(422))

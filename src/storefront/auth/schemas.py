@@ -2,7 +2,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from storefront.shared.text import Text
+from storefront.shared.text import Email, Text
+from storefront.users.schemas import NewPassword
 
 
 class TokenResponse(BaseModel):
@@ -16,3 +17,20 @@ class RefreshTokenBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     refresh_token: Annotated[str, Text(min_length=1, max_length=256)]
+
+
+class PasswordResetRequestBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email
+
+
+class PasswordResetAccepted(BaseModel):
+    detail: str = "If an active account has this email, a reset link is on its way to it."
+
+
+class PasswordResetConfirmBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: Annotated[str, Text(min_length=1, max_length=256)]
+    new_password: NewPassword

@@ -20,7 +20,7 @@ from storefront.auth.exceptions import (
 )
 from storefront.auth.models import RefreshToken
 from storefront.auth.passwords import PasswordHasher
-from storefront.auth.tokens import create_access_token, new_refresh_token, refresh_token_digest
+from storefront.auth.tokens import create_access_token, new_opaque_token, opaque_token_digest
 from storefront.core.config import Settings
 from storefront.core.database import TransactionFactory
 from storefront.shared.ids import uuid7
@@ -39,10 +39,10 @@ async def issue_tokens(
     session: AsyncSession, user: User, *, family_id: uuid.UUID, now: datetime, settings: Settings
 ) -> TokenPair:
     lifetime = timedelta(minutes=settings.auth.access_token_minutes)
-    refresh_token = new_refresh_token()
+    refresh_token = new_opaque_token()
     session.add(
         RefreshToken(
-            token_hash=refresh_token_digest(refresh_token),
+            token_hash=opaque_token_digest(refresh_token),
             family_id=family_id,
             user_id=user.id,
             created_at=now,
@@ -114,7 +114,7 @@ async def rotate_refresh_token(
         # rotates it, the others see it rotated and count as reuse.
         token = await session.scalar(
             select(RefreshToken)
-            .where(RefreshToken.token_hash == refresh_token_digest(refresh_token))
+            .where(RefreshToken.token_hash == opaque_token_digest(refresh_token))
             .with_for_update()
         )
         if token is None or token.revoked_at is not None or token.expires_at <= now:
@@ -139,7 +139,7 @@ async def log_out(session: AsyncSession, *, refresh_token: str) -> None:
     """Revoke the family of `refresh_token`; unknown tokens are ignored, as logging out twice is."""
     family_id = await session.scalar(
         select(RefreshToken.family_id).where(
-            RefreshToken.token_hash == refresh_token_digest(refresh_token)
+            RefreshToken.token_hash == opaque_token_digest(refresh_token)
         )
     )
     if family_id is not None:

@@ -22,9 +22,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from storefront.auth.exceptions import TooManyAttemptsError
-from storefront.auth.models import KnownLoginAddress, LoginFailure
+from storefront.auth.models import KnownLoginAddress, LoginFailure, PasswordResetRequest
 from storefront.core.config import AuthSettings
 
 
@@ -82,21 +83,21 @@ async def reserve_attempt(
     account = LoginFailure.email == email
     if at_known_address:
         account = and_(account, LoginFailure.client_address == client_address)
-    blocked_since = [
-        await _limit_reached_at(session, account, settings.max_failures_per_account),
-        await _limit_reached_at(
-            session,
-            LoginFailure.client_address == client_address,
-            settings.max_failures_per_address,
-        ),
-    ]
-    # Allowed again once the limit-th most recent failure has left the window.
-    blocking = [failed_at for failed_at in blocked_since if failed_at and failed_at > window_start]
-    if blocking:
-        window = timedelta(minutes=settings.throttle_window_minutes)
-        raise TooManyAttemptsError(
-            max(1, math.ceil((max(blocking) + window - now).total_seconds()))
-        )
+    failed_at = LoginFailure.failed_at
+    _refuse_past_limits(
+        [
+            await _limit_reached_at(session, failed_at, account, settings.max_failures_per_account),
+            await _limit_reached_at(
+                session,
+                failed_at,
+                LoginFailure.client_address == client_address,
+                settings.max_failures_per_address,
+            ),
+        ],
+        now=now,
+        window=window,
+        attempts="failed logins",
+    )
     # Failures that left the window no longer count: drop this email's and address's.
     await session.execute(
         delete(LoginFailure).where(
@@ -136,14 +137,50 @@ async def _is_known(
     return bool(found)
 
 
+async def reserve_reset_request(
+    session: AsyncSession, *, email: str, client_address: str, now: datetime, settings: AuthSettings
+) -> None:
+    """Count a password-reset request, or raise TooManyAttemptsError: the same for
+    known and unknown emails, so the answer tells nothing about the account."""
+    window = timedelta(minutes=settings.throttle_window_minutes)
+    requested_at = PasswordResetRequest.requested_at
+    _refuse_past_limits(
+        [
+            await _limit_reached_at(
+                session,
+                requested_at,
+                PasswordResetRequest.email == email,
+                settings.max_reset_requests_per_account,
+            ),
+            await _limit_reached_at(
+                session,
+                requested_at,
+                PasswordResetRequest.client_address == client_address,
+                settings.max_reset_requests_per_address,
+            ),
+        ],
+        now=now,
+        window=window,
+        attempts="password-reset requests",
+    )
+    session.add(PasswordResetRequest(email=email, client_address=client_address, requested_at=now))
+    await session.flush()
+
+
+def _refuse_past_limits(
+    limits_reached_at: list[datetime | None], *, now: datetime, window: timedelta, attempts: str
+) -> None:
+    """Allowed again once the limit-th most recent attempt has left the window."""
+    blocking = [at for at in limits_reached_at if at and at > now - window]
+    if blocking:
+        retry_after = max(1, math.ceil((max(blocking) + window - now).total_seconds()))
+        raise TooManyAttemptsError(retry_after, attempts=attempts)
+
+
 async def _limit_reached_at(
-    session: AsyncSession, key: ColumnElement[bool], limit: int
+    session: AsyncSession, at: InstrumentedAttribute[datetime], key: ColumnElement[bool], limit: int
 ) -> datetime | None:
-    """When the limit-th most recent failure for `key` happened, if there were that many."""
+    """When the limit-th most recent attempt for `key` happened, if there were that many."""
     return await session.scalar(
-        select(LoginFailure.failed_at)
-        .where(key)
-        .order_by(LoginFailure.failed_at.desc())
-        .offset(limit - 1)
-        .limit(1)
+        select(at).where(key).order_by(at.desc()).offset(limit - 1).limit(1)
     )

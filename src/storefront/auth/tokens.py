@@ -1,4 +1,5 @@
-"""Access tokens (short-lived JWTs) and refresh tokens (opaque, stored as SHA-256 digests)."""
+"""Access tokens (short-lived JWTs), and refresh and password-reset tokens (opaque,
+stored as SHA-256 digests)."""
 
 import hashlib
 import secrets
@@ -80,9 +81,10 @@ def _verified_claims(token: str, secret: str) -> AccessClaims:
         raise InvalidTokenError("The access token is not valid.") from exc
 
 
-def new_refresh_token() -> str:
+def new_opaque_token() -> str:
+    """A refresh or password-reset token: random, and stored only as its digest."""
     return secrets.token_urlsafe(32)  # 256 bits
 
 
-def refresh_token_digest(token: str) -> bytes:
+def opaque_token_digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()

@@ -5,7 +5,15 @@ from pathlib import Path
 from typing import Annotated, Literal, Self
 
 from fastapi import Depends, Request
-from pydantic import BaseModel, Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    IPvAnyNetwork,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 API_PREFIX = "/api/v1"
@@ -51,6 +59,13 @@ class AuthSettings(BaseModel):
     # An address the owner logged in from within this many days keeps its own
     # account counter, so strangers' failures cannot lock the owner out there.
     known_address_days: int = Field(default=30, ge=1)
+    # Password-reset requests per email, and per client address, within the
+    # throttle window; more get 429, for known and unknown emails alike.
+    max_reset_requests_per_account: int = Field(default=3, ge=1)
+    max_reset_requests_per_address: int = Field(default=10, ge=1)
+    # Refresh tokens are kept this long after they expired or were revoked, so a
+    # reuse is still recognised as one (and revokes its family), then purged.
+    refresh_token_retention_days: int = Field(default=7, ge=1)
 
 
 class CatalogSettings(BaseModel):
@@ -73,6 +88,37 @@ class ServerSettings(BaseModel):
     shutdown_timeout_seconds: int = Field(default=20, ge=1, le=30)
     # /docs, /redoc and /openapi.json; unset: on, except in production.
     docs_enabled: bool | None = None
+
+
+class SmtpSettings(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    # Unset: mails are logged and written as .eml files to `outbox_dir` instead of
+    # being sent (refused in production).
+    host: str | None = None
+    port: int = Field(default=587, ge=1, le=65_535)
+    username: str | None = None
+    password: SecretStr | None = None
+    # starttls upgrades a plain connection (port 587), tls starts with TLS (port 465).
+    security: Literal["none", "starttls", "tls"] = "starttls"
+    from_address: str = Field(default="Storefront <no-reply@localhost>", alias="from")
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    outbox_dir: Path = Path(".data/mail")
+
+
+class JobsSettings(BaseModel):
+    # Jobs one worker process runs at once (at least 2).
+    concurrency: int = Field(default=10, ge=2)
+    # A job whose worker stopped beating for this long is handed to another worker.
+    heartbeat_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Runs of a failing job, with exponential backoff between them, before it is
+    # kept as failed with its error.
+    max_attempts: int = Field(default=5, ge=1)
+    retry_delay_seconds: float = Field(default=1.0, gt=0)
+    # Rows each periodic purge deletes per run at most; the next run goes on.
+    purge_batch_size: int = Field(default=10_000, ge=1)
+    # How long finished jobs stay in the queue's log (`task jobs` shows recent ones).
+    log_retention_days: int = Field(default=7, ge=1)
 
 
 class LogSettings(BaseModel):
@@ -98,12 +144,18 @@ class Settings(BaseSettings):
     catalog: CatalogSettings = CatalogSettings()
     cors: CorsSettings = CorsSettings()
     server: ServerSettings = ServerSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    jobs: JobsSettings = JobsSettings()
     log: LogSettings = LogSettings()
     # Proxies whose X-Forwarded-For is believed (addresses or networks, as a JSON
     # list); the same name uvicorn reads. Empty: the peer is the client.
     forwarded_allow_ips: Annotated[list[IPvAnyNetwork], NoDecode] = []
     # Server processes `storefront serve` starts; the name platforms and uvicorn use.
     web_concurrency: int = Field(default=1, ge=1)
+    # Where password-reset mails link to, with `?token=...` appended: the page of
+    # your front end that asks for the new password.
+    password_reset_url: str = "http://localhost:3000/reset-password"  # noqa: S105 - a URL
+    password_reset_token_minutes: int = Field(default=30, ge=1)
 
     @property
     def is_production(self) -> bool:
@@ -136,6 +188,8 @@ class Settings(BaseSettings):
             )
         if self.database.url is None:
             problems.append("DATABASE_URL must be set in production")
+        if self.smtp.host is None:
+            problems.append("SMTP_HOST must be set in production")
         if self.debug:
             problems.append("DEBUG must be off in production")
         if "*" in self.cors.origins:

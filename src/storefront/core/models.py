@@ -1,8 +1,15 @@
 """Every domain's models, imported so `Base.metadata` is complete (Atlas, the shell)."""
 
-from storefront.auth.models import KnownLoginAddress, LoginFailure, RefreshToken
+from storefront.auth.models import (
+    KnownLoginAddress,
+    LoginFailure,
+    PasswordResetRequest,
+    PasswordResetToken,
+    RefreshToken,
+)
 from storefront.catalog.models import Product
 from storefront.idempotency.models import IdempotencyRecord
+from storefront.mail.models import MailDelivery
 from storefront.orders.models import Order, OrderLine
 from storefront.shared.models import Base
 from storefront.users.models import User
@@ -16,8 +23,11 @@ __all__ = [
     "IdempotencyRecord",
     "KnownLoginAddress",
     "LoginFailure",
+    "MailDelivery",
     "Order",
     "OrderLine",
+    "PasswordResetRequest",
+    "PasswordResetToken",
     "Product",
     "RefreshToken",
     "User",

@@ -56,22 +56,23 @@ async def claim(
         "expires_at": now + RETENTION,
     }
     async with transactions() as session:
-        inserted = await session.scalar(
-            insert(IdempotencyRecord)
-            .values(user_id=user_id, key=key, **claimed)
-            .on_conflict_do_nothing()
-            .returning(IdempotencyRecord.key)
-        )
-        if inserted is not None:
-            return None
-        record = await session.scalar(
-            select(IdempotencyRecord)
-            .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
-            .with_for_update()
-        )
-        assert (
-            record is not None
-        )  # the insert conflicted with it; records are never deleted by others mid-claim
+        record = None
+        while record is None:
+            inserted = await session.scalar(
+                insert(IdempotencyRecord)
+                .values(user_id=user_id, key=key, **claimed)
+                .on_conflict_do_nothing()
+                .returning(IdempotencyRecord.key)
+            )
+            if inserted is not None:
+                return None
+            # None only if the record expired and the periodic purge deleted it
+            # between the two statements: then it is claimed anew.
+            record = await session.scalar(
+                select(IdempotencyRecord)
+                .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
+                .with_for_update()
+            )
         expired = record.expires_at <= now
         abandoned = record.response_status is None and record.locked_until <= now
         if expired or abandoned:

@@ -17,6 +17,7 @@ from storefront.orders.exceptions import (
     MixedCurrenciesError,
     OrderNotFoundError,
 )
+from storefront.orders.jobs import send_order_confirmation
 from storefront.orders.models import Order, OrderLine, OrderStatus
 from storefront.orders.schemas import OrderCreate, OrderRead
 from storefront.users.models import UserRole
@@ -65,6 +66,7 @@ async def place_order(session: AsyncSession, *, user_id: uuid.UUID, order: Order
     )
     session.add(placed)
     await session.flush()
+    await send_order_confirmation.enqueue(session, order_id=placed.id)
     return placed
 
 
