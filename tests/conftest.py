@@ -7,15 +7,20 @@ a Docker engine answers; an embedded server in a temporary directory. A fresh
 
 import asyncio
 import contextlib
+import email.policy
 import os
 import socket
 import tempfile
-from collections.abc import AsyncIterator, Callable
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from pydantic import SecretStr
@@ -298,6 +303,57 @@ async def committed_customer(app: FastAPI, hasher: PasswordHasher) -> AsyncItera
     async with transaction(app.state.sessionmaker) as session:
         await session.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
         await session.execute(delete(User).where(User.id == user.id))  # tokens cascade
+
+
+class RecordingSmtpHandler:
+    """Keeps every mail the SMTP server accepts; `hold` makes DATA wait until released."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.hold = threading.Event()
+        self.release = threading.Event()
+        self.holding = threading.Event()  # set while a mail waits in `hold`
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.hold.is_set():
+            self.holding.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.02)
+        parsed = BytesParser(policy=email.policy.default).parsebytes(envelope.content)
+        self.messages.append(cast(EmailMessage, parsed))
+        return "250 Message accepted for delivery"
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    handler: RecordingSmtpHandler
+    settings: SmtpSettings
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return self.handler.messages
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on a free local port, in a thread of its own."""
+    handler = RecordingSmtpHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield SmtpServer(
+            handler,
+            SmtpSettings(
+                host="127.0.0.1",
+                port=controller.port,
+                security="none",
+                from_address="Storefront Test <shop@example.com>",
+                timeout_seconds=5,
+            ),
+        )
+    finally:
+        handler.release.set()
+        controller.stop()
 
 
 @pytest.fixture

@@ -1,13 +1,17 @@
 """Small async factories and helpers; fixtures live in conftest.py."""
 
+import json
 from typing import Any
 
 from httpx import AsyncClient, Response
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.auth.passwords import PasswordHasher
 from storefront.catalog import service as catalog_service
 from storefront.catalog.models import Product
+from storefront.core.config import Settings
+from storefront.jobs.service import JobContext, JobFunction
 from storefront.shared.ids import format_typeid, uuid7
 from storefront.users import service as users_service
 from storefront.users.models import User, UserRole
@@ -99,3 +103,33 @@ async def every_page(
         ids += [item["id"] for item in response.json()["items"]]
         if (cursor := response.json()["next_cursor"]) is None:
             return ids
+
+
+async def queued_payloads(session: AsyncSession, job: JobFunction[Any]) -> list[dict[str, Any]]:
+    """The payloads of `job`'s queued runs that `session` sees, oldest first."""
+    rows = await session.execute(
+        text(
+            "SELECT payload FROM pgqueuer WHERE entrypoint = :name AND status = 'queued'"
+            " ORDER BY id"
+        ),
+        {"name": job.name},
+    )
+    return [json.loads(payload) for payload in rows.scalars()]
+
+
+async def run_queued(session: AsyncSession, settings: Settings, job: JobFunction[Any]) -> int:
+    """Run `job`'s queued runs right here, in `session`, as a worker would; how many ran.
+    (Tests of the worker itself run a real one: tests/jobs/test_worker.py.)"""
+    rows = await session.execute(
+        text(
+            "DELETE FROM pgqueuer WHERE entrypoint = :name AND status = 'queued'"
+            " RETURNING id, payload"
+        ),
+        {"name": job.name},
+    )
+    ran = 0
+    for _, payload in sorted(rows.all()):
+        await job.run(JobContext(session, settings), payload)
+        ran += 1
+    await session.flush()
+    return ran
