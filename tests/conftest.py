@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -306,21 +306,27 @@ async def committed_customer(app: FastAPI, hasher: PasswordHasher) -> AsyncItera
 
 
 class RecordingSmtpHandler:
-    """Keeps every mail the SMTP server accepts; `hold` makes DATA wait until released."""
+    """Keeps every mail the SMTP server accepts. With `hold` set, a mail's recipient is
+    not answered until `release`, so the sender waits before sending any content."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.hold = threading.Event()
         self.release = threading.Event()
-        self.holding = threading.Event()  # set while a mail waits in `hold`
+        self.holding = threading.Event()  # set once a sender waits in `hold`
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_RCPT(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
         if self.hold.is_set():
             self.holding.set()
-            while not self.release.is_set():
-                await asyncio.sleep(0.02)
+            await asyncio.to_thread(self.release.wait)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         parsed = BytesParser(policy=email.policy.default).parsebytes(envelope.content)
-        self.messages.append(cast(EmailMessage, parsed))
+        self.messages.append(parsed)
         return "250 Message accepted for delivery"
 
 

@@ -47,7 +47,7 @@ async def mailed_token(
     html = mail.get_body(("html",)).get_content()  # type: ignore[union-attr]
     [token] = LINK.findall(text)
     assert f"?token={token}" in html
-    return token
+    return str(token)
 
 
 async def test_known_and_unknown_emails_get_the_same_answer_and_the_same_work(

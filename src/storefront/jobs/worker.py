@@ -79,7 +79,8 @@ def build_queue(
     def retrying(parameters: EntrypointExecutorParameters) -> DatabaseRetryEntrypointExecutor:
         return DatabaseRetryEntrypointExecutor(
             parameters,
-            max_attempts=settings.jobs.max_attempts,
+            # PgQueuer counts the retries after the first run.
+            max_attempts=settings.jobs.max_attempts - 1,
             initial_delay=timedelta(seconds=settings.jobs.retry_delay_seconds),
         )
 
@@ -141,12 +142,16 @@ async def run_worker(
     else:
         asyncio.get_running_loop().create_task(_forward(shutdown, queue.shutdown))
     logger.info("worker started", extra={"jobs": [job_function.name for job_function in jobs]})
+    heartbeat_timeout = timedelta(seconds=settings.jobs.heartbeat_timeout_seconds)
     try:
         await queue.run(
             # PgQueuer claims in batches of at most half the jobs it may run at once.
             batch_size=settings.jobs.concurrency // 2,
             max_concurrent_tasks=settings.jobs.concurrency,
-            heartbeat_timeout=timedelta(seconds=settings.jobs.heartbeat_timeout_seconds),
+            heartbeat_timeout=heartbeat_timeout,
+            # New jobs wake the worker by NOTIFY; a dead worker's jobs send none, so
+            # look for them at least this often.
+            dequeue_timeout=heartbeat_timeout,
         )
     finally:
         await pool.close()
