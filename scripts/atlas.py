@@ -66,8 +66,10 @@ def atlas_environment(database_url: str, dev_database_url: str) -> dict[str, str
     }
 
 
+@cache
 def models_ddl() -> str:
-    """The schema the models describe, as SQL (the desired state for Atlas)."""
+    """The schema the models describe, as SQL (the desired state for Atlas); printed by
+    a process of its own, once per process here (about a second each time)."""
     result = subprocess.run(
         [sys.executable, str(REPO_ROOT / "scripts" / "print_schema.py")],
         check=True,

@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
 from storefront.auth.models import LoginFailure
 from storefront.auth.passwords import PasswordHasher
 from storefront.catalog.models import Product
 from storefront.core.database import transaction
+from storefront.orders.jobs import send_order_confirmation
 from storefront.orders.models import Order
 from storefront.users.models import User
 from tests.factories import create_product, create_user
@@ -49,7 +50,17 @@ class LiveShop:
         async with transaction(self.app.state.sessionmaker) as session:
             emails = select(User.email).where(User.id.in_(self.user_ids))
             await session.execute(delete(LoginFailure).where(LoginFailure.email.in_(emails)))
-            await session.execute(delete(Order).where(Order.user_id.in_(self.user_ids)))
+            order_ids = await session.scalars(
+                delete(Order).where(Order.user_id.in_(self.user_ids)).returning(Order.id)
+            )
+            # And the confirmation jobs those orders queued.
+            await session.execute(
+                text(
+                    "DELETE FROM pgqueuer WHERE entrypoint = :name"
+                    " AND convert_from(payload, 'UTF8')::jsonb ->> 'order_id' = ANY(:ids)"
+                ),
+                {"name": send_order_confirmation.name, "ids": [str(id_) for id_ in order_ids]},
+            )
             await session.execute(delete(Product).where(Product.id.in_(self.product_ids)))
             # Refresh tokens and idempotency records go with their user.
             await session.execute(delete(User).where(User.id.in_(self.user_ids)))
