@@ -1,5 +1,5 @@
 """The production image, built and run for real (`task container-test`): it serves as a
-non-root user, reports its health, and stops gracefully on SIGTERM."""
+non-root user, reports its health, runs the worker, and stops gracefully on SIGTERM."""
 
 import asyncio
 import json
@@ -13,8 +13,9 @@ import httpx
 import pytest
 
 from scripts.container import IMAGE, Engine, build_image, find_engine
-from tests.conftest import DatabaseUnderTest, free_port
-from tests.factories import PASSWORD, bearer, log_in_tokens
+from storefront.core.database import create_engine, create_sessionmaker, transaction
+from tests.conftest import DatabaseUnderTest, SmtpServer, free_port, make_settings
+from tests.factories import PASSWORD, bearer, create_product, log_in_tokens, order_body
 from tests.fault_proxy import FaultProxy, fault_proxy
 
 pytestmark = pytest.mark.container
@@ -45,7 +46,9 @@ async def database(test_database: DatabaseUnderTest) -> AsyncIterator[FaultProxy
 
 
 @pytest.fixture
-async def container(engine: Engine, database: FaultProxy) -> AsyncIterator[Container]:
+async def container(
+    engine: Engine, database: FaultProxy, smtp_server: SmtpServer
+) -> AsyncIterator[Container]:
     name = f"storefront-test-{os.getpid()}"
     port = free_port()
     started = time.monotonic()
@@ -62,6 +65,9 @@ async def container(engine: Engine, database: FaultProxy) -> AsyncIterator[Conta
         *("--env", f"SERVER_SHUTDOWN_TIMEOUT_SECONDS={SHUTDOWN_TIMEOUT_SECONDS}"),
         # The slow request below waits on a stalled database longer than the default.
         *("--env", "DATABASE_STATEMENT_TIMEOUT_SECONDS=30"),
+        *("--env", f"SMTP_HOST={smtp_server.settings.host}"),
+        *("--env", f"SMTP_PORT={smtp_server.settings.port}"),
+        *("--env", "SMTP_SECURITY=none"),
         IMAGE,
         capture=True,
     )
@@ -103,6 +109,37 @@ async def test_the_image_serves_the_api_as_a_non_root_user(
     assert docs.status_code == 404  # production settings come from the image
     uid = engine.run("exec", container.name, "id", "-u", capture=True)
     assert uid.stdout.strip() == "10001"
+
+
+async def test_the_image_runs_the_worker_that_mails_orders(
+    engine: Engine, container: Container, database: FaultProxy, smtp_server: SmtpServer
+) -> None:
+    settings = make_settings(database.url)
+    db = create_engine(database.url, settings.database)
+    async with transaction(create_sessionmaker(db)) as session:
+        product = await create_product(session)
+    await db.dispose()
+    engine.run("exec", "--detach", container.name, "storefront", "worker")
+    async with httpx.AsyncClient(base_url=container.base_url) as client:
+        await client.post(
+            "/api/v1/auth/register",
+            json={"email": "buyer@example.com", "password": PASSWORD, "full_name": "Buyer"},
+        )
+        tokens = await log_in_tokens(client, "buyer@example.com")
+        placed = await client.post(
+            "/api/v1/orders",
+            json=order_body((product, 1)),
+            headers=bearer(tokens["access_token"]) | {"Idempotency-Key": "container"},
+        )
+    assert placed.status_code == 201
+
+    for _ in range(100):
+        if smtp_server.messages:
+            break
+        await asyncio.sleep(0.1)
+    [mail] = smtp_server.messages
+    assert mail["To"] == "buyer@example.com"
+    assert placed.json()["id"] in mail["Subject"]
 
 
 def test_the_image_healthcheck_passes_without_curl(engine: Engine, container: Container) -> None:
