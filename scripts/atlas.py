@@ -31,8 +31,11 @@ from storefront.core.database import create_database, resolve_database_url
 from storefront.core.migrations import migration_versions
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-CREATED_EXTENSION = re.compile(
-    r"CREATE\s+EXTENSION\s+(?:IF\s+NOT\s+EXISTS\s+)?\"?(\w+)\"?", re.IGNORECASE
+# What a migration may create that Atlas does not manage, and so does not drop when
+# the migration is reverted: extensions, and functions (a trigger goes with its table).
+CREATED_UNMANAGED = re.compile(
+    r"CREATE\s+(?:OR\s+REPLACE\s+)?(EXTENSION|FUNCTION)\s+(?:IF\s+NOT\s+EXISTS\s+)?\"?(\w+)\"?",
+    re.IGNORECASE,
 )
 DATA_LOSS = re.compile(r"\bDROP\s+(TABLE|COLUMN|SCHEMA)\b|\bTRUNCATE\b", re.IGNORECASE)
 
@@ -160,11 +163,10 @@ def migrate_down(
     if applied.returncode != 0:
         print(applied.stdout, file=sys.stderr)
         return applied.returncode
-    # Atlas does not manage extensions (a hand-written migration creates each), so
-    # the extensions the reverted migration created go with it here.
+    # What the reverted migration created by hand, Atlas leaves behind: drop it here.
     reverted = next(migrations_dir.glob(f"{current}_*.sql")).read_text()
-    for extension in CREATED_EXTENSION.findall(reverted):
-        asyncio.run(drop_extension(env["ATLAS_DATABASE_URL"], extension))
+    for kind, name in CREATED_UNMANAGED.findall(reverted):
+        asyncio.run(drop_unmanaged(env["ATLAS_DATABASE_URL"], kind.upper(), name))
     moved = run_atlas(["migrate", "set", previous, *directory], env, capture=True)
     if moved.returncode == 0:
         print(f"Rolled back to {previous}.")
@@ -210,11 +212,11 @@ def lint(env: dict[str, str]) -> int:
     return result.returncode
 
 
-async def drop_extension(atlas_database_url: str, extension: str) -> None:
+async def drop_unmanaged(atlas_database_url: str, kind: str, name: str) -> None:
     url = make_url(atlas_database_url).set(drivername="postgresql")
     connection = await asyncpg.connect(url.render_as_string(hide_password=False))
     try:
-        await connection.execute(f'DROP EXTENSION IF EXISTS "{extension}"')
+        await connection.execute(f'DROP {kind} IF EXISTS "{name}"')
     finally:
         await connection.close()
 

@@ -175,35 +175,46 @@ async def test_the_worker_schedules_every_periodic_job(
     await eventually(all_scheduled)
 
 
-async def start_worker_process(settings: Settings, repo_root: Path, tmp_path: Path) -> Any:
-    database_url = settings.database.url.get_secret_value()  # type: ignore[union-attr]
-    env = {
-        **os.environ,
-        "ENVIRONMENT": "test",
-        "DATABASE_URL": database_url,
-        "SMTP_HOST": str(settings.smtp.host),
-        "SMTP_PORT": str(settings.smtp.port),
-        "SMTP_SECURITY": "none",
-        "JOBS_HEARTBEAT_TIMEOUT_SECONDS": "1",
-        "PYTHONPATH": str(repo_root / "src"),
-    }
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "storefront.cli", "worker", env=env, cwd=tmp_path
-    )
-
-
-async def test_sigterm_lets_the_running_job_finish(
+@pytest.fixture
+async def worker_mid_job(
     live_settings: Settings,
     live_engine: AsyncEngine,
     hasher: PasswordHasher,
     smtp_server: SmtpServer,
     repo_root: Path,
     tmp_path: Path,
-) -> None:
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, User]]:
+    """`storefront worker` in a process of its own, caught mid-job: sending an order's
+    confirmation, its SMTP server holding the mail's recipient unanswered."""
     smtp_server.handler.hold.set()
     user = await place_committed_order(live_engine, hasher)
-    worker = await start_worker_process(live_settings, repo_root, tmp_path)
-    await asyncio.to_thread(smtp_server.handler.holding.wait, 20)
+    env = {
+        **os.environ,
+        "ENVIRONMENT": "test",
+        "DATABASE_URL": live_settings.database.url.get_secret_value(),  # type: ignore[union-attr]
+        "SMTP_HOST": str(smtp_server.settings.host),
+        "SMTP_PORT": str(smtp_server.settings.port),
+        "SMTP_SECURITY": "none",
+        "JOBS_HEARTBEAT_TIMEOUT_SECONDS": "1",
+    }
+    worker = await asyncio.create_subprocess_exec(
+        *[sys.executable, "-m", "storefront.cli", "worker"], env=env, cwd=tmp_path
+    )
+    try:
+        assert await asyncio.to_thread(smtp_server.handler.holding.wait, 20)
+        yield worker, user
+    finally:
+        if worker.returncode is None:
+            worker.kill()
+            await worker.wait()
+
+
+async def test_sigterm_lets_the_running_job_finish(
+    worker_mid_job: tuple[asyncio.subprocess.Process, User],
+    live_engine: AsyncEngine,
+    smtp_server: SmtpServer,
+) -> None:
+    worker, user = worker_mid_job
 
     worker.send_signal(signal.SIGTERM)
     await asyncio.sleep(1)
@@ -223,18 +234,11 @@ async def test_sigterm_lets_the_running_job_finish(
 
 
 async def test_a_worker_killed_mid_job_loses_nothing(
-    live_settings: Settings,
-    live_engine: AsyncEngine,
-    hasher: PasswordHasher,
+    worker_mid_job: tuple[asyncio.subprocess.Process, User],
     smtp_server: SmtpServer,
-    repo_root: Path,
-    tmp_path: Path,
     start_worker: Callable[..., asyncio.Event],
 ) -> None:
-    smtp_server.handler.hold.set()
-    user = await place_committed_order(live_engine, hasher)
-    worker = await start_worker_process(live_settings, repo_root, tmp_path)
-    await asyncio.to_thread(smtp_server.handler.holding.wait, 20)
+    worker, user = worker_mid_job
 
     worker.kill()
     await worker.wait()

@@ -1,7 +1,6 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Form, status
-from fastapi.exceptions import RequestValidationError
 
 from storefront.auth import password_reset, service
 from storefront.auth.dependencies import Hasher
@@ -22,7 +21,7 @@ from storefront.users.schemas import (
     Password,
     UserCreate,
     UserRead,
-    check_password_is_not_email,
+    refuse_password_that_is_the_email,
 )
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -103,12 +102,7 @@ async def confirm_password_reset(
     """Set a new password with the token from a reset mail; every session of the account ends."""
     hashed_password = await hasher.hash(body.new_password)  # before the session touches the pool
     reset_token, user = await password_reset.find_reset_account(session, token=body.token)
-    try:
-        check_password_is_not_email(body.new_password, user.email)
-    except ValueError as exc:
-        raise RequestValidationError(
-            [{"loc": ("body", "new_password"), "msg": str(exc), "type": "value_error"}]
-        ) from None
+    refuse_password_that_is_the_email(body.new_password, user.email, field="new_password")
     await password_reset.reset_password(session, reset_token, hashed_password=hashed_password)
 
 

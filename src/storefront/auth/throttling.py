@@ -83,16 +83,12 @@ async def reserve_attempt(
     account = LoginFailure.email == email
     if at_known_address:
         account = and_(account, LoginFailure.client_address == client_address)
-    failed_at = LoginFailure.failed_at
-    _refuse_past_limits(
+    await _refuse_past_limits(
+        session,
+        LoginFailure.failed_at,
         [
-            await _limit_reached_at(session, failed_at, account, settings.max_failures_per_account),
-            await _limit_reached_at(
-                session,
-                failed_at,
-                LoginFailure.client_address == client_address,
-                settings.max_failures_per_address,
-            ),
+            (account, settings.max_failures_per_account),
+            (LoginFailure.client_address == client_address, settings.max_failures_per_address),
         ],
         now=now,
         window=window,
@@ -142,45 +138,43 @@ async def reserve_reset_request(
 ) -> None:
     """Count a password-reset request, or raise TooManyAttemptsError: the same for
     known and unknown emails, so the answer tells nothing about the account."""
-    window = timedelta(minutes=settings.throttle_window_minutes)
-    requested_at = PasswordResetRequest.requested_at
-    _refuse_past_limits(
+    await _refuse_past_limits(
+        session,
+        PasswordResetRequest.requested_at,
         [
-            await _limit_reached_at(
-                session,
-                requested_at,
-                PasswordResetRequest.email == email,
-                settings.max_reset_requests_per_account,
-            ),
-            await _limit_reached_at(
-                session,
-                requested_at,
+            (PasswordResetRequest.email == email, settings.max_reset_requests_per_account),
+            (
                 PasswordResetRequest.client_address == client_address,
                 settings.max_reset_requests_per_address,
             ),
         ],
         now=now,
-        window=window,
+        window=timedelta(minutes=settings.throttle_window_minutes),
         attempts="password-reset requests",
     )
     session.add(PasswordResetRequest(email=email, client_address=client_address, requested_at=now))
     await session.flush()
 
 
-def _refuse_past_limits(
-    limits_reached_at: list[datetime | None], *, now: datetime, window: timedelta, attempts: str
+async def _refuse_past_limits(
+    session: AsyncSession,
+    at: InstrumentedAttribute[datetime],
+    limits: list[tuple[ColumnElement[bool], int]],
+    *,
+    now: datetime,
+    window: timedelta,
+    attempts: str,
 ) -> None:
-    """Allowed again once the limit-th most recent attempt has left the window."""
-    blocking = [at for at in limits_reached_at if at and at > now - window]
+    """Raise TooManyAttemptsError while any key (attempts matching it) has had its limit
+    of attempts (timed by `at`) within the window; allowed again once the limit-th
+    most recent one has left it."""
+    blocking = []
+    for key, limit in limits:
+        limit_reached_at = await session.scalar(
+            select(at).where(key).order_by(at.desc()).offset(limit - 1).limit(1)
+        )
+        if limit_reached_at is not None and limit_reached_at > now - window:
+            blocking.append(limit_reached_at)
     if blocking:
         retry_after = max(1, math.ceil((max(blocking) + window - now).total_seconds()))
         raise TooManyAttemptsError(retry_after, attempts=attempts)
-
-
-async def _limit_reached_at(
-    session: AsyncSession, at: InstrumentedAttribute[datetime], key: ColumnElement[bool], limit: int
-) -> datetime | None:
-    """When the limit-th most recent attempt for `key` happened, if there were that many."""
-    return await session.scalar(
-        select(at).where(key).order_by(at.desc()).offset(limit - 1).limit(1)
-    )

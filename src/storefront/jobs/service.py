@@ -15,7 +15,6 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import cached_property
 from typing import Any, Concatenate, Generic, ParamSpec, Self
 
@@ -122,22 +121,15 @@ def _payload(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
 
 
 async def enqueue(
-    session: AsyncSession,
-    name: str,
-    payload: bytes,
-    *,
-    dedupe_key: str | None = None,
-    execute_after: timedelta | None = None,
+    session: AsyncSession, name: str, payload: bytes, *, dedupe_key: str | None = None
 ) -> int:
     """Queue job `name` in `session`'s transaction. With `dedupe_key`, nothing is queued
     while a job with that key is queued or running (0 is returned then)."""
     queries = Queries(SessionDriver(session))
     if dedupe_key is None:
-        [job_id] = await queries.enqueue(name, payload, execute_after=execute_after)
+        [job_id] = await queries.enqueue(name, payload)
         return job_id
-    [maybe_id] = await queries.enqueue(
-        name, payload, execute_after=execute_after, dedupe_key=dedupe_key, on_conflict="skip"
-    )
+    [maybe_id] = await queries.enqueue(name, payload, dedupe_key=dedupe_key, on_conflict="skip")
     return maybe_id or 0
 
 

@@ -1,7 +1,6 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.exceptions import RequestValidationError
 
 from storefront.auth import service as auth_service
 from storefront.auth.dependencies import AccessTokenClaims, AdminUser, CurrentUser, Hasher
@@ -17,7 +16,7 @@ from storefront.users.schemas import (
     UserAdminUpdate,
     UserFilters,
     UserRead,
-    check_password_is_not_email,
+    refuse_password_that_is_the_email,
 )
 
 # Admin routes take `AdminUser` first, so callers who may not use them learn
@@ -43,12 +42,7 @@ async def update_me(
     """Change your name or password; a new password logs out your other sessions."""
     hashed_password = None
     if body.password is not None:
-        try:
-            check_password_is_not_email(body.password, user.email)
-        except ValueError as exc:
-            raise RequestValidationError(
-                [{"loc": ("body", "password"), "msg": str(exc), "type": "value_error"}]
-            ) from None
+        refuse_password_that_is_the_email(body.password, user.email, field="password")
         # Hashing happens before the session uses a connection.
         valid, _ = await hasher.verify(body.current_password or "", user.hashed_password)
         if not valid:
