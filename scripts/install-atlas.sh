@@ -11,7 +11,7 @@ ATLAS_VERSION="v0.13.1"
 # The x/tools that v0.13.1 pins does not compile with Go >= 1.23.
 X_TOOLS_VERSION="v0.30.0"
 # Bump when the patch below changes, so cached builds are replaced.
-BUILD_REVISION="pg16-check-2"
+BUILD_REVISION="pg16-check-enum-3"
 
 if [ -n "${ATLAS_BIN:-}" ]; then  # one run with a chosen build
   echo "$ATLAS_BIN"
@@ -67,6 +67,12 @@ diff_go=atlas-core/sql/postgres/diff.go
 no_inherit='return sqlx.Has(c1.Attrs, \&NoInherit{}) == sqlx.Has(c2.Attrs, \&NoInherit{})'
 sed -i "s|$no_inherit\$|$no_inherit \&\& c1.Expr == c2.Expr|" "$diff_go"
 grep -qF '&NoInherit{}) && c1.Expr == c2.Expr' "$diff_go" || { echo "Patching Atlas CHECK comparison failed" >&2; exit 1; }
+
+# Dropping an enum type (reverting the migration that created it) qualifies it with
+# its schema even when the URL binds the schema and the name is empty: `"".name`.
+migrate_go=atlas-core/sql/postgres/migrate.go
+sed -i 's|^\tcase e.Schema != nil:$|\tcase e.Schema != nil \&\& e.Schema.Name != "":|' "$migrate_go"
+grep -qF 'case e.Schema != nil && e.Schema.Name != "":' "$migrate_go" || { echo "Patching Atlas enum drop failed" >&2; exit 1; }
 
 go mod edit -replace ariga.io/atlas=./atlas-core
 mkdir -p "$cache_dir"
