@@ -19,6 +19,8 @@ from storefront.idempotency.jobs import purge_expired_records
 from storefront.idempotency.models import IdempotencyRecord
 from storefront.jobs.jobs import purge_job_log
 from storefront.jobs.service import JobContext, JobFunction
+from storefront.mail.jobs import purge_deliveries
+from storefront.mail.models import MailDelivery
 from storefront.users.models import User
 
 NOW = datetime.now(UTC)
@@ -143,6 +145,19 @@ async def test_old_job_log_rows_go_after_their_retention(
 
     rows = await session.scalars(text("SELECT job_id FROM pgqueuer_log WHERE job_id < 0"))
     assert set(rows) == {-2}
+
+
+async def test_mail_deliveries_are_forgotten_with_the_job_log(
+    session: AsyncSession, settings: Settings
+) -> None:
+    retention = timedelta(days=settings.jobs.log_retention_days)
+    for key, sent_at in (("due", NOW - retention - A_SECOND), ("kept", NOW - A_SECOND)):
+        session.add(MailDelivery(key=key, recipient="ada@example.com", sent_at=sent_at))
+    await session.flush()
+
+    await purge(session, settings, purge_deliveries)
+
+    assert await remaining(session, MailDelivery.key) == {"kept"}
 
 
 async def test_a_run_deletes_at_most_a_batch(session: AsyncSession, settings: Settings) -> None:

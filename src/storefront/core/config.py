@@ -117,7 +117,8 @@ class JobsSettings(BaseModel):
     retry_delay_seconds: float = Field(default=1.0, gt=0)
     # Rows each periodic purge deletes per run at most; the next run goes on.
     purge_batch_size: int = Field(default=10_000, ge=1)
-    # How long finished jobs stay in the queue's log (`task jobs` shows recent ones).
+    # How long finished jobs stay in the queue's log (`task jobs` shows recent ones),
+    # and sent mails are remembered so a job run again does not mail twice.
     log_retention_days: int = Field(default=7, ge=1)
 
 

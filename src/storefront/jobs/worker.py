@@ -35,6 +35,7 @@ from storefront.core.database import (
 from storefront.idempotency import jobs as idempotency_jobs
 from storefront.jobs import jobs as queue_jobs
 from storefront.jobs.service import JobContext, JobFunction, enqueue
+from storefront.mail import jobs as mail_jobs
 from storefront.orders import jobs as orders_jobs
 
 logger = logging.getLogger("storefront.jobs")
@@ -48,14 +49,10 @@ class Periodic:
     cron: str
 
 
+# Jobs services enqueue; the periodic ones below are run too.
 DOMAIN_JOBS: list[JobFunction[Any]] = [
     orders_jobs.send_order_confirmation,
     auth_jobs.send_password_reset,
-    auth_jobs.purge_login_attempts,
-    auth_jobs.purge_refresh_tokens,
-    auth_jobs.purge_password_reset_tokens,
-    idempotency_jobs.purge_expired_records,
-    queue_jobs.purge_job_log,
 ]
 
 PERIODIC_JOBS = [
@@ -64,6 +61,7 @@ PERIODIC_JOBS = [
     Periodic(auth_jobs.purge_password_reset_tokens, "*/10 * * * *"),
     Periodic(idempotency_jobs.purge_expired_records, "*/10 * * * *"),
     Periodic(queue_jobs.purge_job_log, "23 * * * *"),
+    Periodic(mail_jobs.purge_deliveries, "29 * * * *"),
 ]
 
 
@@ -84,7 +82,7 @@ def build_queue(
             initial_delay=timedelta(seconds=settings.jobs.retry_delay_seconds),
         )
 
-    for job_function in jobs:
+    for job_function in [*jobs, *(entry.job for entry in periodic)]:
 
         async def run(job: Job, job_function: JobFunction[Any] = job_function) -> None:
             started = time.perf_counter()
