@@ -1,6 +1,7 @@
 """Password reset, end to end through the mail the worker's job sends."""
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -35,19 +36,24 @@ def mailing(settings: Settings, smtp_server: SmtpServer) -> Settings:
     return settings.model_copy(update={"smtp": smtp_server.settings})
 
 
-async def mailed_token(
-    client: AsyncClient, session: AsyncSession, mailing: Settings, smtp: SmtpServer, email: str
-) -> str:
+@pytest.fixture
+def mailed_token(
+    client: AsyncClient, session: AsyncSession, mailing: Settings, smtp_server: SmtpServer
+) -> Callable[[str], Awaitable[str]]:
     """Ask for a reset, run the job the request queued, and read the token from the mail."""
-    assert (await client.post(RESET, json={"email": email})).status_code == 202
-    mails_before = len(smtp.messages)
-    await run_queued(session, mailing, send_password_reset)
-    [mail] = smtp.messages[mails_before:]
-    text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    html = mail.get_body(("html",)).get_content()  # type: ignore[union-attr]
-    [token] = LINK.findall(text)
-    assert f"?token={token}" in html
-    return str(token)
+
+    async def request_reset(email: str) -> str:
+        assert (await client.post(RESET, json={"email": email})).status_code == 202
+        mails_before = len(smtp_server.messages)
+        await run_queued(session, mailing, send_password_reset)
+        [mail] = smtp_server.messages[mails_before:]
+        text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        html = mail.get_body(("html",)).get_content()  # type: ignore[union-attr]
+        [token] = LINK.findall(text)
+        assert f"?token={token}" in html
+        return str(token)
+
+    return request_reset
 
 
 async def test_known_and_unknown_emails_get_the_same_answer_and_the_same_work(
@@ -67,11 +73,11 @@ async def test_the_reset_works_end_to_end_through_the_mail(
     client: AsyncClient,
     session: AsyncSession,
     customer: User,
-    mailing: Settings,
+    mailed_token: Callable[[str], Awaitable[str]],
     smtp_server: SmtpServer,
 ) -> None:
     old_tokens = await log_in_tokens(client, customer.email)
-    token = await mailed_token(client, session, mailing, smtp_server, customer.email.upper())
+    token = await mailed_token(customer.email.upper())
 
     confirmed = await client.post(CONFIRM, json={"token": token, "new_password": NEW_PASSWORD})
 
@@ -94,13 +100,11 @@ async def test_the_reset_works_end_to_end_through_the_mail(
 
 async def test_a_newer_request_supersedes_the_older_link(
     client: AsyncClient,
-    session: AsyncSession,
     customer: User,
-    mailing: Settings,
-    smtp_server: SmtpServer,
+    mailed_token: Callable[[str], Awaitable[str]],
 ) -> None:
-    first = await mailed_token(client, session, mailing, smtp_server, customer.email)
-    second = await mailed_token(client, session, mailing, smtp_server, customer.email)
+    first = await mailed_token(customer.email)
+    second = await mailed_token(customer.email)
 
     older = await client.post(CONFIRM, json={"token": first, "new_password": NEW_PASSWORD})
     newer = await client.post(CONFIRM, json={"token": second, "new_password": NEW_PASSWORD})
@@ -113,10 +117,9 @@ async def test_an_expired_link_is_refused_and_changes_nothing(
     client: AsyncClient,
     session: AsyncSession,
     customer: User,
-    mailing: Settings,
-    smtp_server: SmtpServer,
+    mailed_token: Callable[[str], Awaitable[str]],
 ) -> None:
-    token = await mailed_token(client, session, mailing, smtp_server, customer.email)
+    token = await mailed_token(customer.email)
     await session.execute(
         update(PasswordResetToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
     )
@@ -136,13 +139,11 @@ async def test_an_unknown_token_is_refused(client: AsyncClient) -> None:
 @pytest.mark.parametrize("new_password", ["short", "alllowercaseletters", "{email}"])
 async def test_the_registration_password_rules_apply(
     client: AsyncClient,
-    session: AsyncSession,
     customer: User,
-    mailing: Settings,
-    smtp_server: SmtpServer,
+    mailed_token: Callable[[str], Awaitable[str]],
     new_password: str,
 ) -> None:
-    token = await mailed_token(client, session, mailing, smtp_server, customer.email)
+    token = await mailed_token(customer.email)
     body = {"token": token, "new_password": new_password.format(email=customer.email)}
 
     refused = await client.post(CONFIRM, json=body)
