@@ -41,6 +41,10 @@ class DatabaseSettings(BaseModel):
     statement_timeout_seconds: float = Field(default=2.0, gt=0)
     ready_timeout_seconds: float = Field(default=2.0, gt=0)
     echo: bool = False
+    # DATABASE_URL points at PgBouncer in transaction mode: no prepared statements
+    # are kept, or named alike, across transactions, and statement_timeout (which
+    # PgBouncer refuses as a connection parameter) must be set on the database role.
+    pgbouncer: bool = False
 
 
 class AuthSettings(BaseModel):
@@ -107,6 +111,10 @@ class SmtpSettings(BaseModel):
 
 
 class JobsSettings(BaseModel):
+    # Where the worker's queue connections go (unset: DATABASE_URL). They LISTEN for
+    # new jobs, which needs a session of its own: behind PgBouncer in transaction
+    # mode, point this at PostgreSQL itself (or a session-mode pool).
+    database_url: SecretStr | None = None
     # Jobs one worker process runs at once (at least 2).
     concurrency: int = Field(default=10, ge=2)
     # A job whose worker stopped beating for this long is handed to another worker.

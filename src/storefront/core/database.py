@@ -2,6 +2,7 @@
 
 import asyncio
 import re
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from functools import partial
@@ -85,21 +86,37 @@ def create_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:
     # No pool pre-ping: it costs a round trip on every checkout, and a dead
     # connection surfaces as a 503 on that request, which discards it.
     statement_ms = round(settings.statement_timeout_seconds * 1000)
+    connect_args: dict[str, Any] = {
+        "timeout": settings.connect_timeout_seconds,
+        # A live server cancels a slow statement itself and the connection
+        # stays usable; the client-side limit, a moment later, also covers a
+        # server or network that stopped answering.
+        "server_settings": {"statement_timeout": str(statement_ms)},
+        "command_timeout": settings.statement_timeout_seconds + CLIENT_TIMEOUT_MARGIN_SECONDS,
+    }
+    engine_url = async_url(url)
+    if settings.pgbouncer:
+        # Each transaction may run on another server connection: a statement
+        # prepared on one is unknown on the next, and a name reused would clash.
+        # Off in asyncpg (the hand-written reads use it directly) and in SQLAlchemy.
+        connect_args |= {
+            "server_settings": {},
+            "statement_cache_size": 0,
+            "prepared_statement_name_func": _unique_statement_name,
+        }
+        engine_url = engine_url.update_query_dict({"prepared_statement_cache_size": "0"})
     return create_async_engine(
-        async_url(url),
+        engine_url,
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
         pool_timeout=settings.pool_timeout_seconds,
         echo=settings.echo,
-        connect_args={
-            "timeout": settings.connect_timeout_seconds,
-            # A live server cancels a slow statement itself and the connection
-            # stays usable; the client-side limit, a moment later, also covers a
-            # server or network that stopped answering.
-            "server_settings": {"statement_timeout": str(statement_ms)},
-            "command_timeout": settings.statement_timeout_seconds + CLIENT_TIMEOUT_MARGIN_SECONDS,
-        },
+        connect_args=connect_args,
     )
+
+
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
 
 
 # What a database that is down, restarting, overloaded or not answering raises

@@ -124,8 +124,9 @@ async def run_worker(
     engine = create_engine(database_url, settings.database)
     # The queue's own connections: one LISTENs for new jobs, the others claim jobs,
     # beat hearts and record outcomes, beside the jobs' sessions from `engine`.
+    queue_url = settings.jobs.database_url
     pool = await asyncpg.create_pool(
-        plain_url(database_url),
+        plain_url(queue_url.get_secret_value() if queue_url else database_url),
         min_size=2,
         max_size=4,
         timeout=settings.database.connect_timeout_seconds,
