@@ -4,41 +4,56 @@
 
 import argparse
 import asyncio
+import os
 import sys
+import tempfile
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import uvicorn
 from tabulate import tabulate
 
 from storefront.core.config import get_settings
-from storefront.core.database import (
-    create_engine,
-    create_sessionmaker,
-    resolve_database_url,
-    transaction,
-)
 from storefront.core.logging import configure_logging
 
 
 def serve(*, host: str | None, port: int | None, reload: bool) -> None:
     settings = get_settings()
-    uvicorn.run(
-        "storefront.core.main:create_app",
-        factory=True,
-        host=host or settings.server.host,
-        port=port or settings.server.port,
-        reload=reload,
-        reload_dirs=["src"] if reload else None,
-        workers=None if reload else settings.web_concurrency,
-        # After SIGTERM, requests in flight get this long; then the process exits anyway.
-        timeout_graceful_shutdown=settings.server.shutdown_timeout_seconds,
-        server_header=False,
-        # The app reads X-Forwarded-For itself, trusting only FORWARDED_ALLOW_IPS;
-        # uvicorn's own handling would trust 127.0.0.1 by default.
-        proxy_headers=False,
-        access_log=False,  # ours knows the request id
-        log_config=None,  # the app configures logging
-    )
+    workers = None if reload else settings.web_concurrency
+    with _shared_metrics(enabled=settings.metrics_enabled and (workers or 1) > 1):
+        uvicorn.run(
+            "storefront.core.main:create_app",
+            factory=True,
+            host=host or settings.server.host,
+            port=port or settings.server.port,
+            reload=reload,
+            reload_dirs=["src"] if reload else None,
+            workers=workers,
+            # After SIGTERM, requests in flight get this long; then the process exits anyway.
+            timeout_graceful_shutdown=settings.server.shutdown_timeout_seconds,
+            server_header=False,
+            # The app reads X-Forwarded-For itself, trusting only FORWARDED_ALLOW_IPS;
+            # uvicorn's own handling would trust 127.0.0.1 by default.
+            proxy_headers=False,
+            access_log=False,  # ours knows the request id
+            log_config=None,  # the app configures logging
+        )
+
+
+@contextmanager
+def _shared_metrics(*, enabled: bool) -> Iterator[None]:
+    """Server processes write their metrics to one fresh directory, so a scrape of any
+    of them reports them all (unless PROMETHEUS_MULTIPROC_DIR is set already)."""
+    if not enabled or "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="storefront-metrics-") as directory:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+        try:
+            yield
+        finally:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 def worker() -> None:
@@ -50,6 +65,13 @@ def worker() -> None:
 
 
 async def show_jobs() -> None:
+    # Imported here: `serve` must set PROMETHEUS_MULTIPROC_DIR before the metrics load.
+    from storefront.core.database import (
+        create_engine,
+        create_sessionmaker,
+        resolve_database_url,
+        transaction,
+    )
     from storefront.jobs.service import queue_overview
 
     settings = get_settings()

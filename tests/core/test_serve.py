@@ -12,6 +12,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from storefront.core.database import plain_url
 from tests.conftest import DatabaseUnderTest, free_port
@@ -163,3 +164,35 @@ async def test_web_concurrency_starts_that_many_workers_and_sigterm_stops_them_a
     assert answered == [200] * 4
     assert exit_code in CLEAN_EXITS
     assert not any(running(worker) for worker in workers)
+
+
+async def test_two_server_processes_report_one_set_of_metrics(
+    start_server: Callable[..., object], test_database: DatabaseUnderTest
+) -> None:
+    process, base_url = await start_server(  # type: ignore[misc]
+        DATABASE_URL=test_database.url, WEB_CONCURRENCY="2", METRICS_ENABLED="true"
+    )
+    requests = 40
+
+    def live_requests(scrape: str) -> float:
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(scrape)
+            for sample in family.samples
+            if sample.name == "http_requests_total" and sample.labels["route"] == "/health/live"
+        )
+
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        before = live_requests((await client.get("/metrics")).text)
+        # A new connection each time, so both processes answer some of them.
+        for _ in range(requests):
+            response = await client.get("/health/live", headers={"Connection": "close"})
+            assert response.status_code == 200
+        scrapes = [
+            (await client.get("/metrics", headers={"Connection": "close"})).text for _ in range(6)
+        ]
+    process.send_signal(signal.SIGTERM)
+    await exit_code_within(process, 10)
+
+    # Whichever process answers a scrape reports both processes' requests.
+    assert [live_requests(scrape) - before for scrape in scrapes] == [requests] * 6

@@ -75,9 +75,17 @@ def test_production_with_safe_values_starts(monkeypatch: pytest.MonkeyPatch) -> 
         ({"SECRET_KEY": ""}, "SECRET_KEY must be set to a random secret"),
         ({"SECRET_KEY": "s" * 31}, "at least 32 characters"),
         ({"DEBUG": "true"}, "DEBUG must be off in production"),
+        ({"METRICS_ENABLED": "true"}, "METRICS_TOKEN must be set"),
         ({"CORS_ORIGINS": '["*"]'}, "CORS_ORIGINS must list explicit origins"),
     ],
-    ids=["default-secret", "empty-secret", "short-secret", "debug", "wildcard-cors"],
+    ids=[
+        "default-secret",
+        "empty-secret",
+        "short-secret",
+        "debug",
+        "metrics-without-token",
+        "wildcard-cors",
+    ],
 )
 def test_production_refuses_unsafe_values(
     monkeypatch: pytest.MonkeyPatch, override: dict[str, str], message: str

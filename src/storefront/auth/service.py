@@ -17,10 +17,12 @@ from storefront.auth.exceptions import (
     InvalidCredentialsError,
     InvalidRefreshTokenError,
     RefreshTokenReusedError,
+    TooManyAttemptsError,
 )
 from storefront.auth.models import RefreshToken
 from storefront.auth.passwords import PasswordHasher
 from storefront.auth.tokens import create_access_token, new_opaque_token, opaque_token_digest
+from storefront.core import metrics
 from storefront.core.config import Settings
 from storefront.core.database import TransactionFactory
 from storefront.shared.ids import uuid7
@@ -77,22 +79,27 @@ async def log_in(
     stays counted whatever happens next, and no connection is held while hashing.
     """
     now = datetime.now(UTC)
-    async with (
-        throttling.admission(email=email, client_address=client_address),
-        transactions() as session,
-    ):
-        user = await users_service.find_user_by_email(session, email)
-        await throttling.reserve_attempt(
-            session,
-            email=email,
-            user_id=user.id if user else None,
-            client_address=client_address,
-            now=now,
-            settings=settings.auth,
-        )
+    try:
+        async with (
+            throttling.admission(email=email, client_address=client_address),
+            transactions() as session,
+        ):
+            user = await users_service.find_user_by_email(session, email)
+            await throttling.reserve_attempt(
+                session,
+                email=email,
+                user_id=user.id if user else None,
+                client_address=client_address,
+                now=now,
+                settings=settings.auth,
+            )
+    except TooManyAttemptsError:
+        metrics.LOGINS.labels("throttled").inc()
+        raise
 
     valid, upgraded_hash = await hasher.verify(password, user.hashed_password if user else None)
     if user is None or not valid or not user.is_active:
+        metrics.LOGINS.labels("failure").inc()
         raise InvalidCredentialsError  # the reserved attempt stands as the failure
 
     async with transactions() as session:
@@ -101,7 +108,9 @@ async def log_in(
         )
         if upgraded_hash is not None:
             await users_service.update_user(session, user.id, hashed_password=upgraded_hash)
-        return await issue_tokens(session, user, family_id=uuid7(), now=now, settings=settings)
+        tokens = await issue_tokens(session, user, family_id=uuid7(), now=now, settings=settings)
+    metrics.LOGINS.labels("success").inc()
+    return tokens
 
 
 async def rotate_refresh_token(

@@ -130,6 +130,14 @@ class JobsSettings(BaseModel):
     log_retention_days: int = Field(default=7, ge=1)
 
 
+class MetricsSettings(BaseModel):
+    # GET /metrics (Prometheus); unset: on, except in production.
+    enabled: bool | None = None
+    # When set, a scrape must carry it: `Authorization: Bearer <token>`. Production
+    # refuses metrics without one.
+    token: SecretStr | None = None
+
+
 class LogSettings(BaseModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -155,6 +163,7 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     smtp: SmtpSettings = SmtpSettings()
     jobs: JobsSettings = JobsSettings()
+    metrics: MetricsSettings = MetricsSettings()
     log: LogSettings = LogSettings()
     # Proxies whose X-Forwarded-For is believed (addresses or networks, as a JSON
     # list); the same name uvicorn reads. Empty: the peer is the client.
@@ -175,6 +184,12 @@ class Settings(BaseSettings):
         if self.server.docs_enabled is None:
             return not self.is_production
         return self.server.docs_enabled
+
+    @property
+    def metrics_enabled(self) -> bool:
+        if self.metrics.enabled is None:
+            return not self.is_production
+        return self.metrics.enabled
 
     @field_validator("forwarded_allow_ips", mode="before")
     @classmethod
@@ -199,6 +214,8 @@ class Settings(BaseSettings):
             problems.append("DATABASE_URL must be set in production")
         if self.smtp.host is None:
             problems.append("SMTP_HOST must be set in production")
+        if self.metrics_enabled and self.metrics.token is None:
+            problems.append("METRICS_TOKEN must be set in production when METRICS_ENABLED")
         if self.debug:
             problems.append("DEBUG must be off in production")
         if "*" in self.cors.origins:

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storefront.core.config import DatabaseSettings
+from storefront.core.metrics import MeteredPool
 
 APP_DATABASE = "storefront"
 _DATABASE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -107,6 +108,7 @@ def create_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:
         engine_url = engine_url.update_query_dict({"prepared_statement_cache_size": "0"})
     return create_async_engine(
         engine_url,
+        poolclass=MeteredPool,
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
         pool_timeout=settings.pool_timeout_seconds,

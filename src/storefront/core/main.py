@@ -8,11 +8,12 @@ from importlib.metadata import version
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 
 from storefront.auth.passwords import PasswordHasher
 from storefront.auth.router import router as auth_router
 from storefront.catalog.router import router as catalog_router
-from storefront.core import health
+from storefront.core import health, metrics, metrics_router
 from storefront.core.config import API_PREFIX, Settings, get_settings
 from storefront.core.database import (
     autocommit,
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with suppress(TimeoutError):
                 async with asyncio.timeout(settings.database.statement_timeout_seconds):
                     await engine.dispose()
+            metrics.process_stopped()
 
     app = FastAPI(
         title="Storefront API",
@@ -89,7 +91,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     finish_openapi(app)
     # Added innermost first: CORS wraps everything, so even a 500 carries its headers.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.server.max_body_bytes)
-    app.add_middleware(RequestContextMiddleware)
+    route_templates: dict[int, str] = {}  # filled as the routers are included below
+    app.add_middleware(
+        RequestContextMiddleware,
+        route_templates=route_templates if settings.metrics_enabled else None,
+    )
     app.add_middleware(SecurityHeadersMiddleware, strict_transport=settings.is_production)
     if settings.cors.origins:
         app.add_middleware(
@@ -102,6 +108,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     app.include_router(health.router)
+    if settings.metrics_enabled:
+        app.include_router(metrics_router.router)
     for router in DOMAIN_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+        route_templates.update(
+            {
+                id(route): API_PREFIX + route.path
+                for route in router.routes
+                if isinstance(route, APIRoute)
+            }
+        )
     return app

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from storefront.core import metrics
 from storefront.core.errors import (
     REQUEST_ID_HEADER,
     payload_too_large_response,
@@ -30,8 +31,10 @@ def request_id_from(headers: Headers) -> str:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, route_templates: dict[int, str] | None) -> None:
+        """With `route_templates` (see `metrics.route_of`), requests are counted in metrics."""
         self.app = app
+        self.route_templates = route_templates
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,6 +54,8 @@ class RequestContextMiddleware:
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
             await send(message)
 
+        if self.route_templates is not None:
+            metrics.HTTP_IN_FLIGHT.inc()
         try:
             try:
                 await self.app(scope, receive, send_with_request_id)
@@ -63,7 +68,12 @@ class RequestContextMiddleware:
                 response = unexpected_error_response(Request(scope), exc)
                 await response(scope, receive, send_with_request_id)
         finally:
-            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            seconds = time.perf_counter() - started
+            if self.route_templates is not None:
+                metrics.HTTP_IN_FLIGHT.dec()
+                route = metrics.route_of(scope, self.route_templates)
+                metrics.record_request(scope["method"], route, status, seconds)
+            duration_ms = round(seconds * 1000, 1)
             access_logger.info(
                 "%s %s %s %.1fms",
                 scope["method"],

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from storefront.catalog import service as catalog_service
 from storefront.catalog.exceptions import ProductsUnavailableError
+from storefront.core import metrics
 from storefront.core.database import TransactionFactory
 from storefront.idempotency import service as idempotency
 from storefront.orders.exceptions import (
@@ -97,6 +98,8 @@ async def place_order_idempotently(
     except Exception:
         await idempotency.release(transactions, user_id=user_id, key=key)
         raise
+    metrics.ORDERS_PLACED.inc()  # committed
+    metrics.STOCK_RESERVED.inc(sum(item.quantity for item in order.items))
     return response, False
 
 
