@@ -293,6 +293,21 @@ def main() -> None:
         logins.scenario = "POST /auth/token (the storm)"
         results += [reads, logins]
 
+    # The reads again with metrics on (production's default is off), in the same run,
+    # so what metrics cost is the ratio of two numbers measured alike.
+    metrics_env = server_env | {"METRICS_ENABLED": "true", "METRICS_TOKEN": uuid7().hex}
+    with serving(
+        [*uvicorn, "--factory", "storefront.core.main:create_app"],
+        metrics_env,
+        free_port(),
+        OUTPUT_DIR / "app-metrics.log",
+    ) as metrics_url:
+        for label, scenario, env, _ in scenarios[:3]:
+            print(f"Measuring {label} with metrics on...", flush=True)
+            result = measure(metrics_url, scenario, arguments, env)
+            result.scenario = f"{label}, metrics on"
+            results.append(result)
+
     for result in results[1:]:
         result.ratio_to_baseline = round(
             result.requests_per_second / baseline.requests_per_second, 3
