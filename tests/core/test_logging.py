@@ -2,6 +2,7 @@ import io
 import json
 import logging
 
+from opentelemetry.sdk.trace import TracerProvider
 from pydantic import SecretStr
 
 from storefront.core.config import DatabaseSettings, Settings, SmtpSettings
@@ -51,3 +52,24 @@ def test_development_logs_are_readable_text_with_the_request_id() -> None:
     assert "INFO" in line
     assert "[req-42] GET /health/live 200" in line
     assert not line.startswith("{")
+
+
+def test_a_json_line_inside_a_span_carries_its_trace_and_span_id() -> None:
+    settings = Settings(
+        _env_file=None,
+        environment="production",
+        secret_key=SecretStr("s" * 40),
+        database=DatabaseSettings(url=SecretStr("postgresql://app@db.internal/shop")),
+        smtp=SmtpSettings(host="smtp.internal"),
+    )
+    tracer = TracerProvider().get_tracer("test")
+
+    outside = json.loads(emitted_line(settings))
+    with tracer.start_as_current_span("request") as span:
+        inside = json.loads(emitted_line(settings))
+
+    context = span.get_span_context()
+    assert "trace_id" not in outside
+    assert inside["trace_id"] == format(context.trace_id, "032x")
+    assert inside["span_id"] == format(context.span_id, "016x")
+    assert inside["request_id"] == "req-42"

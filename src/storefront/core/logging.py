@@ -7,6 +7,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TextIO
 
+from storefront.core import tracing
 from storefront.core.config import Settings
 
 # Set by the request middleware for the lifetime of one request.
@@ -19,7 +20,17 @@ _RECORD_ATTRIBUTES = set(logging.makeLogRecord({}).__dict__) | {"message", "asct
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get() or "-"
+        ids = tracing.current_ids()
+        if ids is not None:
+            record.trace_id, record.span_id = ids
         return True
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        trace_id, span_id = getattr(record, "trace_id", None), getattr(record, "span_id", None)
+        return f"{line} (trace_id={trace_id} span_id={span_id})" if trace_id else line
 
 
 class JsonFormatter(logging.Formatter):
@@ -42,9 +53,7 @@ TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s
 def log_handler(settings: Settings) -> "logging.StreamHandler[TextIO]":
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
-    handler.setFormatter(
-        JsonFormatter() if settings.is_production else logging.Formatter(TEXT_FORMAT)
-    )
+    handler.setFormatter(JsonFormatter() if settings.is_production else TextFormatter(TEXT_FORMAT))
     return handler
 
 

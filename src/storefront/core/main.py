@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from storefront.auth.passwords import PasswordHasher
 from storefront.auth.router import router as auth_router
 from storefront.catalog.router import router as catalog_router
-from storefront.core import health, metrics, metrics_router
+from storefront.core import health, metrics, metrics_router, tracing
 from storefront.core.config import API_PREFIX, Settings, get_settings
 from storefront.core.database import (
     autocommit,
@@ -76,9 +76,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=version("storefront"),
         debug=settings.debug,
         lifespan=lifespan,
-        # FastAPI's built-in OpenTelemetry: off, as no provider is configured;
-        # merely checking for one costs environment lookups on every request.
-        telemetry={"tracing": False, "metrics": False, "logs": False},
+        # FastAPI's built-in OpenTelemetry makes the server spans when tracing is on
+        # (core/tracing.py); otherwise it is off, as merely checking for a provider
+        # costs environment lookups on every request. Metrics are Prometheus's.
+        telemetry={
+            "tracing": tracing.configure(),
+            "metrics": False,
+            "logs": False,
+            "operation_spans": False,
+        },
         # The API's map is for its developers, not for whoever finds the host.
         openapi_url="/openapi.json" if settings.docs_enabled else None,
     )

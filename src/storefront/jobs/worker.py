@@ -24,6 +24,7 @@ from pgqueuer.models import Job, Schedule
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storefront.auth import jobs as auth_jobs
+from storefront.core import tracing
 from storefront.core.config import Settings
 from storefront.core.database import (
     create_engine,
@@ -120,6 +121,7 @@ async def run_worker(
     periodic: Sequence[Periodic] = PERIODIC_JOBS,
 ) -> None:
     """Run jobs until `shutdown` is set (by default: until SIGTERM or SIGINT)."""
+    tracing.configure()
     database_url = await resolve_database_url(settings.database)
     engine = create_engine(database_url, settings.database)
     # The queue's own connections: one LISTENs for new jobs, the others claim jobs,
