@@ -4,10 +4,10 @@
 
 Starts (or reuses) the embedded PostgreSQL, builds a fresh `storefront_bench`
 database with the Atlas migrations, seeds 10,000 products, a user and their
-orders, and serves the app with one uvicorn worker, production settings and
-logging, no reload. wrk then drives each scenario after a warm-up. The table is
-printed and written as JSON under .bench/ (git-ignored). Exits non-zero when any
-response was not 2xx.
+orders, and serves the app as production does (`storefront serve`, production
+settings and logging; `--workers` server processes, 1 by default). wrk then
+drives each scenario after a warm-up. The table is printed and written as JSON
+under .bench/ (git-ignored). Exits non-zero when any response was not 2xx.
 """
 
 import argparse
@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -224,6 +224,12 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds measured per scenario")
     parser.add_argument("--warm-up", type=int, default=3, help="seconds before measuring")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds of the metrics and tracing comparison"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes of the app (not the baseline)"
+    )
     arguments = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk (the bench task does this as root).")
@@ -244,6 +250,9 @@ def main() -> None:
         "SMTP_HOST": "127.0.0.1",
     }
     uvicorn = [sys.executable, "-m", "uvicorn", "--workers", "1", "--no-access-log"]
+    # The app as production serves it: `storefront serve`, WEB_CONCURRENCY processes.
+    app_server = [sys.executable, "-m", "storefront.cli", "serve"]
+    server_env["WEB_CONCURRENCY"] = str(arguments.workers)
     results: list[Result] = []
     with serving(
         [*uvicorn, "--app-dir", "scripts/bench", "baseline:app"],
@@ -257,7 +266,7 @@ def main() -> None:
     results.append(baseline)
 
     with serving(
-        [*uvicorn, "--factory", "storefront.core.main:create_app"],
+        app_server,
         server_env,
         free_port(),
         OUTPUT_DIR / "app.log",
@@ -293,26 +302,39 @@ def main() -> None:
         logins.scenario = "POST /auth/token (the storm)"
         results += [reads, logins]
 
-    # The reads again with metrics on (production's default is off), and with tracing
-    # on, in the same run, so what each costs is the ratio of two numbers measured
-    # alike. Spans go to an OTLP endpoint nobody listens on: the app pays for making
-    # them, and the exporter, failing in its own thread, drops them.
+    # What metrics and tracing cost: the reads on three servers at once (both off,
+    # metrics on, tracing on), measured in turn, round after round, so the machine's
+    # drift falls on all three alike; the median round counts. Spans go to an OTLP
+    # endpoint nobody listens on: the app pays for making them, and the exporter,
+    # failing in its own thread, drops them.
     variants = {
+        "off": {},
         "metrics on": {"METRICS_ENABLED": "true", "METRICS_TOKEN": uuid7().hex},
         "tracing on": {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}"},
     }
-    for variant, variant_env in variants.items():
-        with serving(
-            [*uvicorn, "--factory", "storefront.core.main:create_app"],
-            server_env | variant_env,
-            free_port(),
-            OUTPUT_DIR / f"app-{variant.replace(' ', '-')}.log",
-        ) as variant_url:
+    with ExitStack() as servers:
+        urls = {
+            variant: servers.enter_context(
+                serving(
+                    app_server,
+                    server_env | variant_env,
+                    free_port(),
+                    OUTPUT_DIR / f"app-{variant.replace(' ', '-')}.log",
+                )
+            )
+            for variant, variant_env in variants.items()
+        }
+        rounds: dict[tuple[str, str], list[Result]] = {}
+        for round_number in range(1, arguments.rounds + 1):
+            print(f"Measuring metrics and tracing, round {round_number}...", flush=True)
             for label, scenario, env, _ in scenarios[:3]:
-                print(f"Measuring {label} with {variant}...", flush=True)
-                result = measure(variant_url, scenario, arguments, env)
-                result.scenario = f"{label}, {variant}"
-                results.append(result)
+                for variant, url in urls.items():
+                    result = measure(url, scenario, arguments, env)
+                    rounds.setdefault((label, variant), []).append(result)
+    for (label, variant), measured in rounds.items():
+        median = sorted(measured, key=lambda result: result.requests_per_second)[len(measured) // 2]
+        median.scenario = f"{label}, {variant} (median of {len(measured)})"
+        results.append(median)
 
     for result in results[1:]:
         result.ratio_to_baseline = round(
