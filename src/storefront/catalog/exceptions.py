@@ -14,18 +14,6 @@ class SkuTakenError(ConflictError):
     title = "SKU Taken"
 
 
-class PreconditionRequiredError(AppError):
-    status_code = 428
-    code = "precondition_required"
-    title = "Precondition Required"
-
-
-class PreconditionFailedError(AppError):
-    status_code = 412
-    code = "precondition_failed"
-    title = "Precondition Failed"
-
-
 class ProductsUnavailableError(AppError):
     """Some products cannot be ordered: unknown or archived."""
 

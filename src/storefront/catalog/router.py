@@ -4,7 +4,6 @@ from fastapi import APIRouter, Header, Query, Response, status
 
 from storefront.auth.dependencies import AdminUser, OptionalUser
 from storefront.catalog import repository, service
-from storefront.catalog.dependencies import IfMatchVersions
 from storefront.catalog.exceptions import ProductNotFoundError
 from storefront.catalog.schemas import (
     ProductCreate,
@@ -17,7 +16,7 @@ from storefront.catalog.schemas import (
 from storefront.core.config import API_PREFIX, AppSettings
 from storefront.core.database import DbSession, RawConnections, ReadSession
 from storefront.core.errors import problem_responses
-from storefront.shared.conditional import etag_for, is_current
+from storefront.shared.conditional import IfMatchVersions, etag_for, is_current
 from storefront.shared.exceptions import NotAuthenticatedError, PermissionDeniedError
 from storefront.shared.ids import format_typeid
 from storefront.shared.pagination import Page, Paginator

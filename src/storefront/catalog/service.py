@@ -14,13 +14,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from storefront.catalog.exceptions import (
     InsufficientStockError,
-    PreconditionFailedError,
     ProductNotFoundError,
     ProductsUnavailableError,
     SkuTakenError,
 )
 from storefront.catalog.models import Product
 from storefront.catalog.schemas import ProductPosition
+from storefront.shared.exceptions import PreconditionFailedError
 from storefront.shared.ids import format_typeid
 
 SORT_COLUMNS = {

@@ -1,6 +1,13 @@
 """Entity tags for conditional requests (RFC 9110 section 13), derived from a row version."""
 
 import re
+from typing import Annotated
+
+from fastapi import Depends
+
+from storefront.core.errors import required_header
+from storefront.shared.exceptions import PreconditionRequiredError
+from storefront.shared.text import Text
 
 _ENTITY_TAG = re.compile(r'\s*(W/)?"v(\d{1,18})"\s*')
 
@@ -25,3 +32,21 @@ def is_current(if_none_match: str | None, version: int) -> bool:
     if if_none_match is None:
         return False
     return if_none_match.strip() == "*" or version in tagged_versions(if_none_match, weak=True)
+
+
+async def get_if_match_versions(
+    if_match: Annotated[
+        Annotated[str, Text(max_length=1024)] | None,
+        required_header("The ETag of the resource as you last read it."),
+    ] = None,
+) -> set[int]:
+    """The versions the client's If-Match accepts, for an update that must not overwrite
+    a change the client never saw. `*` is refused too: it would allow exactly that."""
+    if if_match is None or if_match.strip() == "*":
+        raise PreconditionRequiredError(
+            "Send If-Match with the ETag you read, so a concurrent change is not overwritten."
+        )
+    return tagged_versions(if_match, weak=False)
+
+
+IfMatchVersions = Annotated[set[int], Depends(get_if_match_versions)]

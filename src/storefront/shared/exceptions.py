@@ -50,3 +50,15 @@ class ServiceUnavailableError(AppError):
     status_code = 503
     code = "service_unavailable"
     title = "Service Unavailable"
+
+
+class PreconditionFailedError(AppError):
+    status_code = 412
+    code = "precondition_failed"
+    title = "Precondition Failed"
+
+
+class PreconditionRequiredError(AppError):
+    status_code = 428
+    code = "precondition_required"
+    title = "Precondition Required"
