@@ -1,14 +1,19 @@
-"""The benchmark's yardstick: a bare Starlette + asyncpg app serving one product row as JSON.
+"""The benchmark's yardsticks, serving one product row as JSON: a bare Starlette +
+asyncpg app (`app`, the baseline), and the least a FastAPI app does for the same row
+(`floor`: a typed path parameter, asyncpg, a pydantic response model).
 
-DATABASE_URL=postgresql://... uvicorn --app-dir scripts/bench baseline:app
+DATABASE_URL=postgresql://... uvicorn --app-dir scripts/bench baseline:app (or :floor)
 """
 
 import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 import asyncpg
+from fastapi import FastAPI, HTTPException
+from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -41,3 +46,28 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 app = Starlette(routes=[Route("/products/{product_id}", product)], lifespan=lifespan)
+
+
+class ProductRow(BaseModel):
+    id: uuid.UUID
+    sku: str
+    name: str
+    description: str
+    price_cents: int
+    currency: str
+    stock: int
+    version: int
+    archived_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+floor = FastAPI(lifespan=lifespan, openapi_url=None)
+
+
+@floor.get("/products/{product_id}")
+async def floor_product(product_id: uuid.UUID, request: Request) -> ProductRow:
+    row = await request.app.state.pool.fetchrow(QUERY, product_id)
+    if row is None:
+        raise HTTPException(404)
+    return ProductRow.model_validate(dict(row))

@@ -75,6 +75,7 @@ class Result:
     non_2xx: int
     socket_errors: int
     ratio_to_baseline: float | None = None
+    ratio_to_floor: float | None = None
 
 
 def free_port() -> int:
@@ -248,22 +249,32 @@ def main() -> None:
         "AUTH_MAX_FAILURES_PER_ACCOUNT": "1000000",
         # Production requires it; the API never mails (the worker does, and none runs here).
         "SMTP_HOST": "127.0.0.1",
+        # As deployed: metrics on (scraped by Prometheus), tracing off.
+        "METRICS_ENABLED": "true",
+        "METRICS_TOKEN": uuid7().hex,
     }
     uvicorn = [sys.executable, "-m", "uvicorn", "--workers", "1", "--no-access-log"]
     # The app as production serves it: `storefront serve`, WEB_CONCURRENCY processes.
     app_server = [sys.executable, "-m", "storefront.cli", "serve"]
     server_env["WEB_CONCURRENCY"] = str(arguments.workers)
-    results: list[Result] = []
-    with serving(
-        [*uvicorn, "--app-dir", "scripts/bench", "baseline:app"],
-        server_env | {"DATABASE_URL": plain_url(database_url)},
-        free_port(),
-        OUTPUT_DIR / "baseline.log",
-    ) as baseline_url:
-        print("Measuring the baseline...", flush=True)
-        baseline_env = {"BENCH_IDS_FILE": write_ids("raw_product_ids", raw_product_ids)}
-        baseline = measure(baseline_url, "baseline", arguments, baseline_env)
-    results.append(baseline)
+    # The yardsticks serve the same row: Starlette + asyncpg, then the least FastAPI does.
+    yardsticks = {}
+    for app_name, label in [
+        ("app", "baseline (Starlette + asyncpg)"),
+        ("floor", "framework floor (FastAPI + asyncpg + pydantic)"),
+    ]:
+        with serving(
+            [*uvicorn, "--app-dir", "scripts/bench", f"baseline:{app_name}"],
+            server_env | {"DATABASE_URL": plain_url(database_url)},
+            free_port(),
+            OUTPUT_DIR / f"{app_name}.log",
+        ) as yardstick_url:
+            print(f"Measuring the {label}...", flush=True)
+            yardstick_env = {"BENCH_IDS_FILE": write_ids("raw_product_ids", raw_product_ids)}
+            yardsticks[app_name] = measure(yardstick_url, "baseline", arguments, yardstick_env)
+            yardsticks[app_name].scenario = label
+    baseline, floor = yardsticks["app"], yardsticks["floor"]
+    results: list[Result] = [baseline, floor]
 
     with serving(
         app_server,
@@ -308,9 +319,12 @@ def main() -> None:
     # endpoint nobody listens on: the app pays for making them, and the exporter,
     # failing in its own thread, drops them.
     variants = {
-        "off": {},
-        "metrics on": {"METRICS_ENABLED": "true", "METRICS_TOKEN": uuid7().hex},
-        "tracing on": {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}"},
+        "off": {"METRICS_ENABLED": "false"},
+        "metrics on": {},
+        "tracing on": {
+            "METRICS_ENABLED": "false",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}",
+        },
     }
     with ExitStack() as servers:
         urls = {
@@ -340,6 +354,7 @@ def main() -> None:
         result.ratio_to_baseline = round(
             result.requests_per_second / baseline.requests_per_second, 3
         )
+        result.ratio_to_floor = round(result.requests_per_second / floor.requests_per_second, 3)
     print("Measuring the worker...", flush=True)
     worker_settings = Settings(
         _env_file=None,
@@ -353,14 +368,18 @@ def main() -> None:
 
 def report(results: list[Result]) -> None:
     header = (
-        f"{'scenario':<54} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'x base':>7}"
+        f"{'scenario':<54} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}"
+        f" {'x base':>7} {'x floor':>7}"
     )
     print("\n" + header + "\n" + "-" * len(header))
     for r in results:
-        ratio = "" if r.ratio_to_baseline is None else f"{r.ratio_to_baseline:.3f}"
+        ratios = [
+            "" if ratio is None else f"{ratio:.3f}"
+            for ratio in (r.ratio_to_baseline, r.ratio_to_floor)
+        ]
         print(
             f"{r.scenario:<54} {r.requests_per_second:>8.1f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} "
-            f"{r.non_2xx + r.socket_errors:>8} {ratio:>7}"
+            f"{r.non_2xx + r.socket_errors:>8} {ratios[0]:>7} {ratios[1]:>7}"
         )
     path = OUTPUT_DIR / f"results-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     path.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
