@@ -5,6 +5,7 @@ from collections import Counter
 
 from fastapi import FastAPI
 
+from storefront.idempotency import service as idempotency
 from storefront.shared.ids import format_typeid, uuid7
 from tests.conftest import client_for
 from tests.factories import bearer, every_page, log_in_tokens, order_body
@@ -61,6 +62,30 @@ async def test_twenty_requests_with_one_key_place_one_order(
     assert len(created) == 1
     assert len(await live_shop.orders_of(customer)) == 1
     assert await live_shop.stock_of(product) == 97
+
+
+async def test_a_key_in_use_is_409_at_once_and_free_again_when_its_request_fails(
+    app: FastAPI, live_shop: LiveShop
+) -> None:
+    product = await live_shop.product(stock=5)
+    customer = await live_shop.customer()
+    body = order_body((product, 1))
+    async with client_for(app) as client:
+        headers = bearer((await log_in_tokens(client, customer.email))["access_token"])
+        headers |= {"Idempotency-Key": "shared"}
+        # Another request holds the key in its unfinished unit of work.
+        async with app.state.sessionmaker() as first:
+            await idempotency.claim(
+                first, user_id=customer.id, key="shared", request_hash=idempotency.fingerprint(body)
+            )
+            async with asyncio.timeout(5):  # it must not wait for the first
+                busy = await client.post(ORDERS, json=body, headers=headers)
+            await first.rollback()  # the first request failed
+        retried = await client.post(ORDERS, json=body, headers=headers)
+
+    assert (busy.status_code, busy.json()["code"]) == (409, "idempotency_key_in_progress")
+    assert retried.status_code == 201
+    assert len(await live_shop.orders_of(customer)) == 1
 
 
 async def test_concurrent_cancels_restore_stock_once(app: FastAPI, live_shop: LiveShop) -> None:

@@ -1,8 +1,10 @@
 """Idempotency keys, per user, kept in PostgreSQL so they hold across app processes.
 
-A request first claims its key in a transaction of its own, committed at once, so
-concurrent requests with the same key see it. The response is stored in the same
-unit of work as the work it describes; a request that fails releases the key.
+A request claims its key in its own unit of work, stores its response there, and
+commits both with the work they describe: a request that fails leaves nothing
+behind, so its key can be retried. While it runs, it holds a transaction-scoped
+advisory lock on the key; a concurrent request with the same key cannot take it
+and is told the first is in progress, without waiting for it.
 """
 
 import hashlib
@@ -12,11 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storefront.core.database import TransactionFactory
 from storefront.idempotency.exceptions import (
     IdempotencyKeyInProgressError,
     IdempotencyKeyReusedError,
@@ -41,76 +42,75 @@ def fingerprint(payload: Any) -> bytes:
     ).digest()
 
 
+def _lock_key(user_id: uuid.UUID, key: str) -> int:
+    digest = hashlib.sha256(f"storefront.idempotency:{user_id}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 async def claim(
-    transactions: TransactionFactory, *, user_id: uuid.UUID, key: str, request_hash: bytes
+    session: AsyncSession, *, user_id: uuid.UUID, key: str, request_hash: bytes
 ) -> StoredResponse | None:
-    """Claim `key` for this request (None), or return the response it already produced.
+    """Claim `key` for this request in `session`'s unit of work (None), or return the
+    response an earlier request with it stored.
 
     Raises IdempotencyKeyReusedError for another payload under the same key and
-    IdempotencyKeyInProgressError while the first request is still running.
+    IdempotencyKeyInProgressError while another request with it is running.
     """
+    if not await session.scalar(select(func.pg_try_advisory_xact_lock(_lock_key(user_id, key)))):
+        raise IdempotencyKeyInProgressError(
+            "A request with this Idempotency-Key is still being processed; retry shortly."
+        )
     now = datetime.now(UTC)
     claimed = {
         "request_hash": request_hash,
         "locked_until": now + LEASE,
         "expires_at": now + RETENTION,
     }
-    async with transactions() as session:
-        record = None
-        while record is None:
-            inserted = await session.scalar(
-                insert(IdempotencyRecord)
-                .values(user_id=user_id, key=key, **claimed)
-                .on_conflict_do_nothing()
-                .returning(IdempotencyRecord.key)
-            )
-            if inserted is not None:
-                return None
-            # None only if the record expired and the periodic purge deleted it
-            # between the two statements: then it is claimed anew.
-            record = await session.scalar(
-                select(IdempotencyRecord)
-                .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
-                .with_for_update()
-            )
-        expired = record.expires_at <= now
-        abandoned = record.response_status is None and record.locked_until <= now
-        if expired or abandoned:
-            await session.execute(
-                update(IdempotencyRecord)
-                .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
-                .values(**claimed, response_status=None, response_body=None)
-            )
+    record = None
+    while record is None:
+        inserted = await session.scalar(
+            insert(IdempotencyRecord)
+            .values(user_id=user_id, key=key, **claimed)
+            .on_conflict_do_nothing()
+            .returning(IdempotencyRecord.key)
+        )
+        if inserted is not None:
             return None
-        if record.request_hash != request_hash:
-            raise IdempotencyKeyReusedError(
-                "This Idempotency-Key was used with a different request; use a new key."
-            )
-        if record.response_status is None or record.response_body is None:
-            raise IdempotencyKeyInProgressError(
-                "A request with this Idempotency-Key is still being processed; retry shortly."
-            )
-        return StoredResponse(record.response_status, record.response_body)
+        # None only if the record expired and the periodic purge deleted it
+        # between the two statements: then it is claimed anew.
+        record = await session.scalar(
+            select(IdempotencyRecord)
+            .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
+            .with_for_update()
+        )
+    expired = record.expires_at <= now
+    # Only a version that claimed keys in a transaction of their own left a record
+    # without a response; its lease says whether that request may still be running.
+    abandoned = record.response_status is None and record.locked_until <= now
+    if expired or abandoned:
+        await session.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
+            .values(**claimed, response_status=None, response_body=None)
+        )
+        return None
+    if record.request_hash != request_hash:
+        raise IdempotencyKeyReusedError(
+            "This Idempotency-Key was used with a different request; use a new key."
+        )
+    if record.response_status is None or record.response_body is None:
+        raise IdempotencyKeyInProgressError(
+            "A request with this Idempotency-Key is still being processed; retry shortly."
+        )
+    return StoredResponse(record.response_status, record.response_body)
 
 
 async def complete(
     session: AsyncSession, *, user_id: uuid.UUID, key: str, response: StoredResponse
 ) -> None:
-    """Store the response, in the unit of work that did the request's work."""
+    """Store the response, in the unit of work that claimed the key and did the work."""
     await session.execute(
         update(IdempotencyRecord)
         .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
         .values(response_status=response.status, response_body=response.body)
     )
-
-
-async def release(transactions: TransactionFactory, *, user_id: uuid.UUID, key: str) -> None:
-    """Forget a claim whose request failed, so the key can be retried."""
-    async with transactions() as session:
-        await session.execute(
-            delete(IdempotencyRecord).where(
-                IdempotencyRecord.user_id == user_id,
-                IdempotencyRecord.key == key,
-                IdempotencyRecord.response_status.is_(None),
-            )
-        )

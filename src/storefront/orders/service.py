@@ -76,28 +76,25 @@ async def place_order_idempotently(
 ) -> tuple[idempotency.StoredResponse, bool]:
     """Place the order once per key: the response, and whether it is a replay.
 
-    A request that fails (no stock, unknown product...) releases its key: nothing
-    was created, so retrying the same key later, say once stock is back, is safe
-    and should not replay a stale refusal.
+    The key's claim, the order and the stored response are one unit of work. A
+    request that fails (no stock, unknown product...) rolls its claim back with
+    everything else, so retrying the same key later, say once stock is back, is
+    safe and does not replay a stale refusal.
     """
-    stored = await idempotency.claim(
-        transactions,
-        user_id=user_id,
-        key=key,
-        request_hash=idempotency.fingerprint(order.model_dump(mode="json")),
-    )
-    if stored is not None:
-        return stored, True
-    try:
-        async with transactions() as session:
-            placed = await place_order(session, user_id=user_id, order=order)
-            response = idempotency.StoredResponse(
-                201, OrderRead.model_validate(placed).model_dump(mode="json")
-            )
-            await idempotency.complete(session, user_id=user_id, key=key, response=response)
-    except Exception:
-        await idempotency.release(transactions, user_id=user_id, key=key)
-        raise
+    async with transactions() as session:
+        stored = await idempotency.claim(
+            session,
+            user_id=user_id,
+            key=key,
+            request_hash=idempotency.fingerprint(order.model_dump(mode="json")),
+        )
+        if stored is not None:
+            return stored, True
+        placed = await place_order(session, user_id=user_id, order=order)
+        response = idempotency.StoredResponse(
+            201, OrderRead.model_validate(placed).model_dump(mode="json")
+        )
+        await idempotency.complete(session, user_id=user_id, key=key, response=response)
     metrics.ORDERS_PLACED.inc()  # committed
     metrics.STOCK_RESERVED.inc(sum(item.quantity for item in order.items))
     return response, False
