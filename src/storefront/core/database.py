@@ -216,11 +216,20 @@ ConnectionFactory = Callable[[], AbstractAsyncContextManager[Any]]
 async def raw_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
     """The driver connection under one of the pool's connections, for hand-written reads."""
     async with engine.connect() as connection:
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        if driver.is_closed():
+            # Lost while idle in the pool (SQLAlchemy's own statements find that out
+            # themselves; this path bypasses them): replaced by a new connection.
+            await connection.invalidate()
+            driver = (await connection.get_raw_connection()).driver_connection
         try:
-            yield (await connection.get_raw_connection()).driver_connection
+            yield driver
         except BaseException as exc:
-            if database_unavailable(exc):  # as in unit_of_work: never reuse it
-                await connection.invalidate()
+            if database_unavailable(exc) or driver.is_closed():
+                await connection.invalidate()  # as in unit_of_work: never reuse it
+                if not database_unavailable(exc):
+                    # asyncpg's plain "connection is closed": the database went away.
+                    raise ConnectionResetError("the database connection was lost") from exc
             raise
 
 
