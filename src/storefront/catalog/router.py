@@ -14,7 +14,7 @@ from storefront.catalog.schemas import (
     ProductUpdate,
 )
 from storefront.core.config import API_PREFIX, AppSettings
-from storefront.core.database import DbSession, RawConnections, ReadSession
+from storefront.core.database import DbSession, RawConnections
 from storefront.core.errors import problem_responses
 from storefront.shared.conditional import IfMatchVersions, etag_for, is_current
 from storefront.shared.exceptions import NotAuthenticatedError, PermissionDeniedError
@@ -33,7 +33,7 @@ ETAG_HEADER = {"ETag": {"description": "The product's version.", "schema": {"typ
 async def list_products(
     filters: Annotated[ProductFilters, Query()],
     viewer: OptionalUser,
-    session: ReadSession,
+    connections: RawConnections,
     settings: AppSettings,
 ) -> Page[ProductRead]:
     """The catalog, a page at a time, in a stable order."""
@@ -44,18 +44,19 @@ async def list_products(
             raise PermissionDeniedError("Only admins may see archived products.")
     secret = settings.secret_key.get_secret_value()
     after = pages.position(filters, secret)
-    products = await service.list_products(
-        session,
-        limit=filters.limit + 1,
-        sort=filters.sort,
-        after=service.sort_key_of(after, filters.sort) if after else None,
-        q=filters.q,
-        min_price=filters.min_price,
-        max_price=filters.max_price,
-        include_archived=filters.include_archived,
-    )
+    async with connections() as connection:
+        products = await repository.fetch_products(
+            connection,
+            limit=filters.limit + 1,
+            sort=filters.sort,
+            after=service.sort_key_of(after, filters.sort) if after else None,
+            q=filters.q,
+            min_price=filters.min_price,
+            max_price=filters.max_price,
+            include_archived=filters.include_archived,
+        )
     return pages.page(
-        [ProductRead.model_validate(product) for product in products],
+        products,
         filters,
         secret,
         position=lambda product: service.position_of(product, filters.sort),

@@ -2,16 +2,17 @@
 their own unit of work, never the products table."""
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, bindparam, func, or_, select, tuple_, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from storefront.catalog import repository
 from storefront.catalog.exceptions import (
     InsufficientStockError,
     ProductNotFoundError,
@@ -22,12 +23,6 @@ from storefront.catalog.models import Product
 from storefront.catalog.schemas import ProductPosition
 from storefront.shared.exceptions import PreconditionFailedError
 from storefront.shared.ids import format_typeid
-
-SORT_COLUMNS = {
-    "created_at": Product.created_at,
-    "price": Product.price_cents,
-    "name": Product.name,
-}
 
 
 @dataclass(frozen=True)
@@ -58,41 +53,6 @@ async def get_product(session: AsyncSession, product_id: uuid.UUID) -> Product:
     return product
 
 
-async def list_products(
-    session: AsyncSession,
-    *,
-    limit: int,
-    sort: str,
-    after: tuple[Any, uuid.UUID] | None = None,
-    q: str | None = None,
-    min_price: int | None = None,
-    max_price: int | None = None,
-    include_archived: bool = False,
-) -> Sequence[Product]:
-    """Products in `sort` order ("-" for descending), id breaking ties, after the key `after`."""
-    descending = sort.startswith("-")
-    column = SORT_COLUMNS[sort.removeprefix("-")]
-    query = select(Product)
-    if not include_archived:
-        query = query.where(Product.archived_at.is_(None))
-    if q is not None:
-        query = query.where(
-            or_(
-                func.lower(Product.name).contains(q.lower(), autoescape=True),
-                func.lower(Product.sku).contains(q.lower(), autoescape=True),
-            )
-        )
-    if min_price is not None:
-        query = query.where(Product.price_cents >= min_price)
-    if max_price is not None:
-        query = query.where(Product.price_cents <= max_price)
-    if after is not None:
-        key, last = tuple_(column, Product.id), tuple_(*after)
-        query = query.where(key < last if descending else key > last)
-    order = (column.desc(), Product.id.desc()) if descending else (column, Product.id)
-    return (await session.scalars(query.order_by(*order).limit(limit))).all()
-
-
 class Listed(Protocol):
     """What a listing sorts on; the model and its read schema both have it."""
 
@@ -109,7 +69,7 @@ class Listed(Protocol):
 def position_of(product: Listed, sort: str) -> ProductPosition:
     """Where `product` stands in a listing by `sort`."""
     return ProductPosition(
-        value=getattr(product, SORT_COLUMNS[sort.removeprefix("-")].key), id=product.id
+        value=getattr(product, repository.SORTS[sort.removeprefix("-")][0]), id=product.id
     )
 
 
