@@ -257,6 +257,9 @@ def main() -> None:
     # The app as production serves it: `storefront serve`, WEB_CONCURRENCY processes.
     app_server = [sys.executable, "-m", "storefront.cli", "serve"]
     server_env["WEB_CONCURRENCY"] = str(arguments.workers)
+    # The pool per process shrinks with the processes, so the three servers of the
+    # metrics and tracing comparison stay within max_connections (100) together.
+    server_env["DATABASE_POOL_SIZE"] = str(20 // arguments.workers)
     # The yardsticks serve the same row: Starlette + asyncpg, then the least FastAPI does.
     yardsticks = {}
     for app_name, label in [
