@@ -232,7 +232,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Added the {domain.name} domain:")
     for path in written:
         print(f"  {path.relative_to(REPO_ROOT)}")
-    print(f"Its routes are under /api/v1/{domain.name.replace('_', '-')}; see /docs.")
+    print(
+        f"Its routes are under /api/v1/{domain.name.replace('_', '-')} (see /docs). Apply the"
+        " migration to your database with `uv run task migrate-up` (`task run` does at start)."
+    )
 
 
 if __name__ == "__main__":
