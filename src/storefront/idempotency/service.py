@@ -25,6 +25,7 @@ from storefront.idempotency.exceptions import (
 from storefront.idempotency.models import IdempotencyRecord
 
 RETENTION = timedelta(hours=24)
+IN_PROGRESS = "A request with this Idempotency-Key is still being processed; retry shortly."
 # A request still "in progress" after this is taken to have died with its process.
 LEASE = timedelta(seconds=60)
 
@@ -57,9 +58,7 @@ async def claim(
     IdempotencyKeyInProgressError while another request with it is running.
     """
     if not await session.scalar(select(func.pg_try_advisory_xact_lock(_lock_key(user_id, key)))):
-        raise IdempotencyKeyInProgressError(
-            "A request with this Idempotency-Key is still being processed; retry shortly."
-        )
+        raise IdempotencyKeyInProgressError(IN_PROGRESS)
     now = datetime.now(UTC)
     claimed = {
         "request_hash": request_hash,
@@ -99,9 +98,7 @@ async def claim(
             "This Idempotency-Key was used with a different request; use a new key."
         )
     if record.response_status is None or record.response_body is None:
-        raise IdempotencyKeyInProgressError(
-            "A request with this Idempotency-Key is still being processed; retry shortly."
-        )
+        raise IdempotencyKeyInProgressError(IN_PROGRESS)
     return StoredResponse(record.response_status, record.response_body)
 
 
