@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,6 +43,23 @@ def fingerprint(payload: Any) -> bytes:
     ).digest()
 
 
+# Every request with a key runs these: built once, so each execution skips building
+# the statement and its cache key (POST /orders, task bench).
+_TRY_LOCK = select(func.pg_try_advisory_xact_lock(bindparam("lock_key", type_=BigInteger)))
+# The values come with each execution, by column name.
+_CLAIM = insert(IdempotencyRecord).on_conflict_do_nothing().returning(IdempotencyRecord.key)
+# (An UPDATE keeps its columns' names for its SET values.)
+_THIS_KEY = (
+    IdempotencyRecord.user_id == bindparam("this_user_id"),
+    IdempotencyRecord.key == bindparam("this_key"),
+)
+_COMPLETE = (
+    update(IdempotencyRecord)
+    .where(*_THIS_KEY)
+    .values(response_status=bindparam("status"), response_body=bindparam("body"))
+)
+
+
 def _lock_key(user_id: uuid.UUID, key: str) -> int:
     digest = hashlib.sha256(f"storefront.idempotency:{user_id}:{key}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
@@ -57,7 +74,7 @@ async def claim(
     Raises IdempotencyKeyReusedError for another payload under the same key and
     IdempotencyKeyInProgressError while another request with it is running.
     """
-    if not await session.scalar(select(func.pg_try_advisory_xact_lock(_lock_key(user_id, key)))):
+    if not await session.scalar(_TRY_LOCK, {"lock_key": _lock_key(user_id, key)}):
         raise IdempotencyKeyInProgressError(IN_PROGRESS)
     now = datetime.now(UTC)
     claimed = {
@@ -65,22 +82,15 @@ async def claim(
         "locked_until": now + LEASE,
         "expires_at": now + RETENTION,
     }
+    this_key = {"this_user_id": user_id, "this_key": key}
     record = None
     while record is None:
-        inserted = await session.scalar(
-            insert(IdempotencyRecord)
-            .values(user_id=user_id, key=key, **claimed)
-            .on_conflict_do_nothing()
-            .returning(IdempotencyRecord.key)
-        )
-        if inserted is not None:
+        if await session.scalar(_CLAIM, {"user_id": user_id, "key": key} | claimed) is not None:
             return None
         # None only if the record expired and the periodic purge deleted it
         # between the two statements: then it is claimed anew.
         record = await session.scalar(
-            select(IdempotencyRecord)
-            .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
-            .with_for_update()
+            select(IdempotencyRecord).where(*_THIS_KEY).with_for_update(), this_key
         )
     expired = record.expires_at <= now
     # Only a version that claimed keys in a transaction of their own left a record
@@ -89,8 +99,9 @@ async def claim(
     if expired or abandoned:
         await session.execute(
             update(IdempotencyRecord)
-            .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
-            .values(**claimed, response_status=None, response_body=None)
+            .where(*_THIS_KEY)
+            .values(**claimed, response_status=None, response_body=None),
+            this_key,
         )
         return None
     if record.request_hash != request_hash:
@@ -107,7 +118,11 @@ async def complete(
 ) -> None:
     """Store the response, in the unit of work that claimed the key and did the work."""
     await session.execute(
-        update(IdempotencyRecord)
-        .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
-        .values(response_status=response.status, response_body=response.body)
+        _COMPLETE,
+        {
+            "this_user_id": user_id,
+            "this_key": key,
+            "status": response.status,
+            "body": response.body,
+        },
     )
