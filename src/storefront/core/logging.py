@@ -58,6 +58,11 @@ def log_handler(settings: Settings) -> "logging.StreamHandler[TextIO]":
 
 
 def configure_logging(settings: Settings) -> None:
+    # Nothing we log shows the calling frame, thread or process, so no record gathers
+    # them (the logging HOWTO's "Optimization"): the access log writes one record per
+    # request (task bench: +3% req/s on GET /products/{id}).
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root = logging.getLogger()
     root.handlers = [log_handler(settings)]
     root.setLevel(settings.log.level)
