@@ -101,13 +101,15 @@ def used_names() -> tuple[set[str], set[str], set[str]]:
 def check_domain(domain: Domain) -> None:
     check_identifier(domain.name, "The name")
     check_identifier(domain.singular, "The singular")
-    if domain.name in sys.stdlib_module_names or domain.name in PROJECT_MODULES:
-        raise BadNameError(f"{domain.name!r} would shadow a module the app imports.")
     if (PACKAGE / domain.name).exists() or (PACKAGE / f"{domain.name}.py").exists():
         raise BadNameError(f"storefront.{domain.name} exists already.")
     if (REPO_ROOT / "tests" / domain.name).exists():
         raise BadNameError(f"tests/{domain.name} exists already.")
-    if importlib.util.find_spec(domain.name) is not None:
+    if (
+        domain.name in sys.stdlib_module_names
+        or domain.name in PROJECT_MODULES
+        or importlib.util.find_spec(domain.name) is not None
+    ):
         raise BadNameError(f"{domain.name!r} would shadow a module the app imports.")
     tables, models, prefixes = used_names()
     if domain.name in tables:
