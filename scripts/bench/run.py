@@ -262,6 +262,7 @@ def main() -> None:
     server_env["DATABASE_POOL_SIZE"] = str(20 // arguments.workers)
     # The yardsticks serve the same row: Starlette + asyncpg, then the least FastAPI does.
     yardsticks = {}
+    yardstick_env = {"BENCH_IDS_FILE": write_ids("raw_product_ids", raw_product_ids)}
     for app_name, label in [
         ("app", "baseline (Starlette + asyncpg)"),
         ("floor", "framework floor (FastAPI + asyncpg + pydantic)"),
@@ -273,7 +274,6 @@ def main() -> None:
             OUTPUT_DIR / f"{app_name}.log",
         ) as yardstick_url:
             print(f"Measuring the {label}...", flush=True)
-            yardstick_env = {"BENCH_IDS_FILE": write_ids("raw_product_ids", raw_product_ids)}
             yardsticks[app_name] = measure(yardstick_url, "baseline", arguments, yardstick_env)
             yardsticks[app_name].scenario = label
     baseline, floor = yardsticks["app"], yardsticks["floor"]

@@ -11,7 +11,6 @@ failures. Failures elsewhere still lock the account everywhere else.
 """
 
 import asyncio
-import hashlib
 import math
 import uuid
 import weakref
@@ -27,15 +26,17 @@ from sqlalchemy.orm import InstrumentedAttribute
 from storefront.auth.exceptions import TooManyAttemptsError
 from storefront.auth.models import KnownLoginAddress, LoginFailure, PasswordResetRequest
 from storefront.core.config import AuthSettings
+from storefront.core.database import advisory_lock_key
 
 
 def _lock_keys(email: str, client_address: str) -> list[int]:
     """The advisory lock keys of an attempt, in the one order every attempt takes them."""
-    keys = set()
-    for kind, value in (("email", email), ("address", client_address)):
-        digest = hashlib.sha256(f"storefront.login.{kind}:{value}".encode()).digest()
-        keys.add(int.from_bytes(digest[:8], "big", signed=True))
-    return sorted(keys)
+    return sorted(
+        {
+            advisory_lock_key(f"storefront.login.{kind}:{value}")
+            for kind, value in (("email", email), ("address", client_address))
+        }
+    )
 
 
 # In-process queues in front of the advisory locks. Attempts for the same email or

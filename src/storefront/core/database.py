@@ -1,6 +1,7 @@
 """Where the database is, the engine, and the request's unit of work."""
 
 import asyncio
+import hashlib
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -147,6 +148,12 @@ def database_unavailable(exc: BaseException) -> bool:
     return False
 
 
+def advisory_lock_key(name: str) -> int:
+    """A key for PostgreSQL's 64-bit advisory locks, from a name saying what is locked
+    (prefixed by its user, e.g. `storefront.login.email:...`, so uses never collide)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # Objects stay readable after commit, so responses never lazy-load.
     return async_sessionmaker(engine, expire_on_commit=False)
@@ -225,9 +232,10 @@ async def raw_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
         try:
             yield driver
         except BaseException as exc:
-            if database_unavailable(exc) or driver.is_closed():
+            unavailable = database_unavailable(exc)
+            if unavailable or driver.is_closed():
                 await connection.invalidate()  # as in unit_of_work: never reuse it
-                if not database_unavailable(exc):
+                if not unavailable:
                     # asyncpg's plain "connection is closed": the database went away.
                     raise ConnectionResetError("the database connection was lost") from exc
             raise

@@ -18,6 +18,7 @@ from sqlalchemy import BigInteger, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storefront.core.database import advisory_lock_key
 from storefront.idempotency.exceptions import (
     IdempotencyKeyInProgressError,
     IdempotencyKeyReusedError,
@@ -60,11 +61,6 @@ _COMPLETE = (
 )
 
 
-def _lock_key(user_id: uuid.UUID, key: str) -> int:
-    digest = hashlib.sha256(f"storefront.idempotency:{user_id}:{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
 async def claim(
     session: AsyncSession, *, user_id: uuid.UUID, key: str, request_hash: bytes
 ) -> StoredResponse | None:
@@ -74,7 +70,9 @@ async def claim(
     Raises IdempotencyKeyReusedError for another payload under the same key and
     IdempotencyKeyInProgressError while another request with it is running.
     """
-    if not await session.scalar(_TRY_LOCK, {"lock_key": _lock_key(user_id, key)}):
+    if not await session.scalar(
+        _TRY_LOCK, {"lock_key": advisory_lock_key(f"storefront.idempotency:{user_id}:{key}")}
+    ):
         raise IdempotencyKeyInProgressError(IN_PROGRESS)
     now = datetime.now(UTC)
     claimed = {
