@@ -21,8 +21,7 @@ from storefront.catalog.models import Product
 from storefront.core.config import Settings
 from storefront.core.database import create_engine, create_sessionmaker, transaction
 from storefront.core.main import create_app
-from storefront.orders.models import Order
-from storefront.orders.schemas import OrderCreate
+from storefront.orders.schemas import OrderCreate, OrderRead
 from storefront.orders.service import place_order
 from storefront.shared.ids import uuid7
 from storefront.users.models import User, UserRole
@@ -40,7 +39,7 @@ class Shop:
     callers: dict[str, dict[str, str]]  # role -> headers
     products: list[Product]
     users: list[User]
-    orders: list[Order]
+    orders: list[OrderRead]
 
 
 ACCEPTED_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "412", "429"]

@@ -3,8 +3,9 @@ unit of work as the order, so both commit together or not at all."""
 
 import uuid
 from collections.abc import Sequence
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -21,11 +22,14 @@ from storefront.orders.exceptions import (
 from storefront.orders.jobs import send_order_confirmation
 from storefront.orders.models import Order, OrderLine, OrderStatus
 from storefront.orders.schemas import OrderCreate, OrderRead
+from storefront.shared.ids import uuid7
 from storefront.users.models import UserRole
 from storefront.users.repository import Account
 
 
-async def place_order(session: AsyncSession, *, user_id: uuid.UUID, order: OrderCreate) -> Order:
+async def place_order(
+    session: AsyncSession, *, user_id: uuid.UUID, order: OrderCreate
+) -> OrderRead:
     quantities = {item.product_id: item.quantity for item in order.items}
     try:
         products = await catalog_service.reserve_stock(session, quantities)
@@ -45,30 +49,42 @@ async def place_order(session: AsyncSession, *, user_id: uuid.UUID, order: Order
         raise MixedCurrenciesError(
             f"An order is paid in one currency; these products use {sorted(currencies)}."
         )
-    lines = [
-        OrderLine(
-            position=position,
-            product_id=item.product_id,
-            sku=products[item.product_id].sku,
-            name=products[item.product_id].name,
-            unit_price_cents=products[item.product_id].price_cents,
-            quantity=item.quantity,
-            line_total_cents=products[item.product_id].price_cents * item.quantity,
-        )
+    order_id = uuid7()
+    lines: list[dict[str, Any]] = [
+        {
+            "id": uuid7(),
+            "order_id": order_id,
+            "position": position,
+            "product_id": item.product_id,
+            "sku": products[item.product_id].sku,
+            "name": products[item.product_id].name,
+            "unit_price_cents": products[item.product_id].price_cents,
+            "quantity": item.quantity,
+            "line_total_cents": products[item.product_id].price_cents * item.quantity,
+        }
         for position, item in enumerate(order.items)
     ]
-    placed = Order(
-        user_id=user_id,
-        status=OrderStatus.PLACED,
-        total_cents=sum(line.line_total_cents for line in lines),
-        currency=currencies.pop(),
-        note=order.note,
-        lines=lines,
-    )
-    session.add(placed)
-    await session.flush()
-    await send_order_confirmation.enqueue(session, order_id=placed.id)
-    return placed
+    placed = {
+        "id": order_id,
+        "user_id": user_id,
+        "status": OrderStatus.PLACED,
+        "total_cents": sum(line["line_total_cents"] for line in lines),
+        "currency": currencies.pop(),
+        "note": order.note,
+    }
+    created_at = await session.scalar(_INSERT_ORDER, placed)
+    await session.execute(_INSERT_LINES, lines)
+    await send_order_confirmation.enqueue(session, order_id=order_id)
+    return OrderRead.model_validate(placed | {"lines": lines, "created_at": created_at})
+
+
+# Placing an order writes it and its lines with two plain INSERTs, built once: the
+# ORM's unit of work (object states, the dependency sort, the identity map) was a
+# fifth of POST /orders' CPU, and nothing in the request uses the objects again.
+_ORDERS = cast(Table, Order.__table__)
+_ORDER_LINES = cast(Table, OrderLine.__table__)
+_INSERT_ORDER = insert(_ORDERS).returning(_ORDERS.c.created_at)
+_INSERT_LINES = insert(_ORDER_LINES)
 
 
 async def place_order_idempotently(
@@ -91,9 +107,7 @@ async def place_order_idempotently(
         if stored is not None:
             return stored, True
         placed = await place_order(session, user_id=user_id, order=order)
-        response = idempotency.StoredResponse(
-            201, OrderRead.model_validate(placed).model_dump(mode="json")
-        )
+        response = idempotency.StoredResponse(201, placed.model_dump(mode="json"))
         await idempotency.complete(session, user_id=user_id, key=key, response=response)
     metrics.ORDERS_PLACED.inc()  # committed
     metrics.STOCK_RESERVED.inc(sum(item.quantity for item in order.items))
