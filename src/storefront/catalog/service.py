@@ -169,22 +169,23 @@ async def _change_stock(session: AsyncSession, changes: Mapping[uuid.UUID, int])
 
 
 # Every order runs these: built once, so each execution skips building the statement
-# and its cache key (POST /orders, task bench).
+# and its cache key, and on the table, so the session runs them as plain SQL without
+# the ORM's handling of entity statements (POST /orders, task bench).
+_PRODUCTS = cast(Table, Product.__table__)
 _LOCK_FOR_ORDER = (
     select(
-        Product.id,
-        Product.sku,
-        Product.name,
-        Product.price_cents,
-        Product.currency,
-        Product.stock,
-        Product.archived_at,
+        _PRODUCTS.c.id,
+        _PRODUCTS.c.sku,
+        _PRODUCTS.c.name,
+        _PRODUCTS.c.price_cents,
+        _PRODUCTS.c.currency,
+        _PRODUCTS.c.stock,
+        _PRODUCTS.c.archived_at,
     )
-    .where(Product.id.in_(bindparam("product_ids", expanding=True)))
-    .order_by(Product.id)
+    .where(_PRODUCTS.c.id.in_(bindparam("product_ids", expanding=True)))
+    .order_by(_PRODUCTS.c.id)
     .with_for_update()
 )
-_PRODUCTS = cast(Table, Product.__table__)
 _CHANGE_STOCK = (
     update(_PRODUCTS)
     .where(_PRODUCTS.c.id == bindparam("product_id"))
