@@ -18,8 +18,10 @@ from tests.conftest import DatabaseUnderTest, client_for
 from tests.factories import bearer, log_in_tokens
 from tests.fault_proxy import FaultProxy, fault_proxy
 
+READ_POOL_SIZE = 2
 TIMEOUTS = {
     "pool_size": 2,
+    "read_pool_size": READ_POOL_SIZE,
     "pool_timeout_seconds": 0.5,
     "connect_timeout_seconds": 0.5,
     "statement_timeout_seconds": 0.5,
@@ -124,3 +126,21 @@ async def test_a_stalled_database_is_a_503_within_the_timeouts(
 
     await proxy.recover()
     assert await all_kinds(api) == NORMAL
+
+
+async def test_a_busy_read_pool_is_a_503_after_the_pool_timeout(
+    proxy: FaultProxy, settings_for: Callable[..., Settings]
+) -> None:
+    app: FastAPI = create_app(settings_for(proxy.url, database=TIMEOUTS))
+    async with app.router.lifespan_context(app), client_for(app) as client:
+        read_pool = app.state.read_pool
+        held = [await read_pool.acquire() for _ in range(READ_POOL_SIZE)]
+        started = time.perf_counter()
+        response = await call(client, "raw read")
+        elapsed = time.perf_counter() - started
+        for connection in held:
+            await read_pool.release(connection)
+
+        assert_unavailable(response)
+        assert TIMEOUTS["pool_timeout_seconds"] <= elapsed < WORST_CASE_SECONDS
+        assert (await call(client, "raw read")).status_code == NORMAL["raw read"]

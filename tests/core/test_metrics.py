@@ -70,7 +70,8 @@ async def test_requests_are_counted_by_route_template_and_status_class(
         == 4
     )
     assert ("http_requests_in_flight", ()) in after
-    assert ("db_pool_checked_out", ()) in after
+    assert ("db_pool_checked_out", (("pool", "orm"),)) in after
+    assert ("db_pool_checked_out", (("pool", "reads"),)) in after
 
 
 async def test_logins_orders_stock_and_jobs_move(

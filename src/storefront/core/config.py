@@ -33,6 +33,9 @@ class DatabaseSettings(BaseModel):
     # as they are returned, and under load that churn costs more than it saves.
     pool_size: int = Field(default=20, ge=1)
     max_overflow: int = Field(default=0, ge=0)
+    # The hand-written reads' own pool (core.database.RawConnections): each holds a
+    # connection for one short statement.
+    read_pool_size: int = Field(default=10, ge=1)
     # Every wait on the database is bounded, so a request that cannot be served
     # answers 503 within pool + connect + statement timeouts (4.5 s by default)
     # instead of hanging while the database is down or stalled.

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storefront.core.config import DatabaseSettings
-from storefront.core.metrics import MeteredPool
+from storefront.core.metrics import READ_POOL, MeteredPool
 
 APP_DATABASE = "storefront"
 _DATABASE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -84,11 +84,10 @@ def autocommit(engine: AsyncEngine) -> AsyncEngine:
 CLIENT_TIMEOUT_MARGIN_SECONDS = 0.5
 
 
-def create_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:
-    # No pool pre-ping: it costs a round trip on every checkout, and a dead
-    # connection surfaces as a 503 on that request, which discards it.
+def connect_arguments(settings: DatabaseSettings) -> dict[str, Any]:
+    """asyncpg's connection arguments, for the engine's pool and the read pool alike."""
     statement_ms = round(settings.statement_timeout_seconds * 1000)
-    connect_args: dict[str, Any] = {
+    arguments: dict[str, Any] = {
         "timeout": settings.connect_timeout_seconds,
         # A live server cancels a slow statement itself and the connection
         # stays usable; the client-side limit, a moment later, also covers a
@@ -96,17 +95,22 @@ def create_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:
         "server_settings": {"statement_timeout": str(statement_ms)},
         "command_timeout": settings.statement_timeout_seconds + CLIENT_TIMEOUT_MARGIN_SECONDS,
     }
-    engine_url = async_url(url)
     if settings.pgbouncer:
         # Each transaction may run on another server connection: a statement
-        # prepared on one is unknown on the next, and a name reused would clash.
-        # Off in asyncpg (the hand-written reads use it directly) and in SQLAlchemy.
-        connect_args |= {
-            "server_settings": {},
-            "statement_cache_size": 0,
-            "prepared_statement_name_func": _unique_statement_name,
-        }
+        # prepared on one is unknown on the next (asyncpg then prepares unnamed ones).
+        arguments |= {"server_settings": {}, "statement_cache_size": 0}
+    return arguments
+
+
+def create_engine(url: str, settings: DatabaseSettings) -> AsyncEngine:
+    # No pool pre-ping: it costs a round trip on every checkout, and a dead
+    # connection surfaces as a 503 on that request, which discards it.
+    engine_url = async_url(url)
+    connect_args = connect_arguments(settings)
+    if settings.pgbouncer:
+        # SQLAlchemy's own statements: not cached either, and named so none clash.
         engine_url = engine_url.update_query_dict({"prepared_statement_cache_size": "0"})
+        connect_args["prepared_statement_name_func"] = _unique_statement_name
     return create_async_engine(
         engine_url,
         poolclass=MeteredPool,
@@ -216,44 +220,67 @@ async def get_read_session(transactions: ReadTransactions) -> AsyncIterator[Asyn
 
 
 # Opens a pooled asyncpg connection, in autocommit: `async with connections() as c: ...`
-ConnectionFactory = Callable[[], AbstractAsyncContextManager[Any]]
+ConnectionFactory = Callable[[], AbstractAsyncContextManager[asyncpg.Connection]]
+
+
+async def create_read_pool(url: str, settings: DatabaseSettings) -> asyncpg.Pool:
+    """The hand-written reads' own pool of plain asyncpg connections (see
+    `RawConnections`), opening connections as they are needed, like the engine's."""
+    pool: asyncpg.Pool = await asyncpg.create_pool(
+        plain_url(url),
+        min_size=0,
+        max_size=settings.read_pool_size,
+        reset=_end_any_transaction,
+        **connect_arguments(settings),
+    )
+    return pool
+
+
+async def _end_any_transaction(connection: asyncpg.Connection) -> None:
+    # asyncpg's default reset costs a round trip per checkout (RESET ALL, UNLISTEN...)
+    # for state these reads never create; a transaction left open is all it could be.
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
 
 
 @asynccontextmanager
-async def raw_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
-    """The driver connection under one of the pool's connections, for hand-written reads."""
-    async with engine.connect() as connection:
-        driver: Any = (await connection.get_raw_connection()).driver_connection
-        if driver.is_closed():
-            # Lost while idle in the pool (SQLAlchemy's own statements find that out
-            # themselves; this path bypasses them): replaced by a new connection.
-            await connection.invalidate()
-            driver = (await connection.get_raw_connection()).driver_connection
-        try:
-            yield driver
-        except BaseException as exc:
-            unavailable = database_unavailable(exc)
-            if unavailable or driver.is_closed():
-                await connection.invalidate()  # as in unit_of_work: never reuse it
-                if not unavailable:
-                    # asyncpg's plain "connection is closed": the database went away.
-                    raise ConnectionResetError("the database connection was lost") from exc
-            raise
+async def raw_connection(
+    pool: asyncpg.Pool, *, timeout_seconds: float
+) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of the read pool. The pool replaces one it finds closed (the
+    database dropped it while it sat idle) and discards one returned closed."""
+    with READ_POOL.waiting.track_inprogress():
+        connection = await pool.acquire(timeout=timeout_seconds)
+    READ_POOL.checked_out.inc()
+    READ_POOL.connections.set(pool.get_size())
+    try:
+        yield connection
+    except BaseException as exc:
+        if connection.is_closed() and not database_unavailable(exc):
+            # asyncpg's plain "connection is closed": the database went away.
+            raise ConnectionResetError("the database connection was lost") from exc
+        raise
+    finally:
+        READ_POOL.checked_out.dec()
+        await pool.release(connection)
 
 
 async def get_raw_connections(request: Request) -> ConnectionFactory:
-    # The plain engine: asyncpg runs a statement outside a transaction in autocommit
-    # anyway, and the AUTOCOMMIT engine would set and reset the isolation level at
-    # every checkout (task bench: +5% req/s on GET /orders/{id}, two reads).
-    return partial(raw_connection, request.app.state.engine)
+    return partial(
+        raw_connection,
+        request.app.state.read_pool,
+        timeout_seconds=request.app.state.settings.database.pool_timeout_seconds,
+    )
 
 
 # For the few reads every request of a hot endpoint makes (the caller's account,
-# a product or an order by id): one hand-written statement straight through
-# asyncpg. SQLAlchemy's execution path costs ~150 us of CPU per statement more
-# than the driver's; on GET /products/{id} that was half the request (task bench:
-# 1,640 -> 3,750 req/s). Everything else, and every write, goes through the ORM;
-# each such query has a test that checks it against the ORM's answer.
+# a product or an order by id, the catalog listing): one hand-written statement
+# straight through asyncpg, on a pool of its own. SQLAlchemy's execution path costs
+# ~150 us of CPU per statement more than the driver's, and checking a connection out
+# of its pool through greenlets ~55 us more than asyncpg's pool (task bench:
+# GET /products/{id} 1,640 -> 3,750 req/s, then x1.18 with the read pool).
+# Everything else, and every write, goes through the ORM; each such query has a
+# test that checks it against the ORM's answer.
 RawConnections = Annotated[ConnectionFactory, Depends(get_raw_connections)]
 
 

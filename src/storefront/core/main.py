@@ -3,7 +3,7 @@
 import asyncio
 import gc
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from importlib.metadata import version
 
 from fastapi import FastAPI
@@ -18,6 +18,7 @@ from storefront.core.config import API_PREFIX, Settings, get_settings
 from storefront.core.database import (
     autocommit,
     create_engine,
+    create_read_pool,
     create_sessionmaker,
     resolve_database_url,
 )
@@ -55,8 +56,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(await resolve_database_url(settings.database), settings.database)
+        url = await resolve_database_url(settings.database)
+        engine = create_engine(url, settings.database)
         app.state.engine = engine
+        app.state.read_pool = read_pool = await create_read_pool(url, settings.database)
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.read_engine = autocommit(engine)
         app.state.read_sessionmaker = create_sessionmaker(app.state.read_engine)
@@ -66,9 +69,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             # Closing connections to a stalled database would wait forever, and
             # keep a process that was told to stop alive.
-            with suppress(TimeoutError):
+            try:
                 async with asyncio.timeout(settings.database.statement_timeout_seconds):
+                    await read_pool.close()
                     await engine.dispose()
+            except TimeoutError:
+                read_pool.terminate()
             metrics.process_stopped()
 
     app = FastAPI(

@@ -9,7 +9,7 @@ it (one process, tests), values live in the process.
 import hmac
 import os
 from collections.abc import Iterable, MutableMapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -41,16 +41,42 @@ HTTP_IN_FLIGHT = Gauge(
     "http_requests_in_flight", "HTTP requests being served.", multiprocess_mode="livesum"
 )
 DB_POOL_CONNECTIONS = Gauge(
-    "db_pool_connections", "Database connections open in the pools.", multiprocess_mode="livesum"
+    "db_pool_connections",
+    "Database connections open, by pool.",
+    ["pool"],
+    multiprocess_mode="livesum",
 )
 DB_POOL_CHECKED_OUT = Gauge(
-    "db_pool_checked_out", "Database connections in use.", multiprocess_mode="livesum"
+    "db_pool_checked_out",
+    "Database connections in use, by pool.",
+    ["pool"],
+    multiprocess_mode="livesum",
 )
 DB_POOL_WAITING = Gauge(
     "db_pool_waiting",
-    "Requests waiting for a pooled database connection (or for one to open).",
+    "Requests waiting for a pooled database connection (or for one to open), by pool.",
+    ["pool"],
     multiprocess_mode="livesum",
 )
+
+
+class PoolGauges(NamedTuple):
+    connections: Gauge
+    checked_out: Gauge
+    waiting: Gauge
+
+
+def _pool_gauges(pool: str) -> PoolGauges:
+    return PoolGauges(
+        DB_POOL_CONNECTIONS.labels(pool=pool),
+        DB_POOL_CHECKED_OUT.labels(pool=pool),
+        DB_POOL_WAITING.labels(pool=pool),
+    )
+
+
+# The engine's pool, and the pool of the hand-written reads (core.database).
+ORM_POOL = _pool_gauges("orm")
+READ_POOL = _pool_gauges("reads")
 LOGINS = Counter("logins_total", "Login attempts by outcome.", ["outcome"])
 ORDERS_PLACED = Counter("orders_placed_total", "Orders placed (committed).")
 STOCK_RESERVED = Counter("stock_units_reserved_total", "Units of stock taken by placed orders.")
@@ -84,15 +110,12 @@ class MeteredPool(AsyncAdaptedQueuePool):
             event.listen(self, name, self._update)
 
     def _do_get(self) -> ConnectionPoolEntry:
-        DB_POOL_WAITING.inc()
-        try:
+        with ORM_POOL.waiting.track_inprogress():
             return super()._do_get()
-        finally:
-            DB_POOL_WAITING.dec()
 
     def _update(self, *_: object) -> None:
-        DB_POOL_CHECKED_OUT.set(self.checkedout())
-        DB_POOL_CONNECTIONS.set(self.checkedout() + self.checkedin())
+        ORM_POOL.checked_out.set(self.checkedout())
+        ORM_POOL.connections.set(self.checkedout() + self.checkedin())
 
 
 def bearer_token_matches(authorization: str | None, token: str) -> bool:
