@@ -63,7 +63,9 @@ async def container(
         *("--env", "SECRET_KEY=container-test-secret-" + "0123456789" * 4),
         *("--env", f"SERVER_PORT={port}"),
         *("--env", f"SERVER_SHUTDOWN_TIMEOUT_SECONDS={SHUTDOWN_TIMEOUT_SECONDS}"),
-        # The slow request below waits on a stalled database longer than the default.
+        # The slow request below waits on a stalled database, to connect or for its
+        # statement, longer than the defaults allow.
+        *("--env", "DATABASE_CONNECT_TIMEOUT_SECONDS=30"),
         *("--env", "DATABASE_STATEMENT_TIMEOUT_SECONDS=30"),
         *("--env", f"SMTP_HOST={smtp_server.settings.host}"),
         *("--env", f"SMTP_PORT={smtp_server.settings.port}"),

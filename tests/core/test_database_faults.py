@@ -144,3 +144,23 @@ async def test_a_busy_read_pool_is_a_503_after_the_pool_timeout(
         assert_unavailable(response)
         assert TIMEOUTS["pool_timeout_seconds"] <= elapsed < WORST_CASE_SECONDS
         assert (await call(client, "raw read")).status_code == NORMAL["raw read"]
+
+
+@pytest.mark.parametrize("kind", ["raw listing", "transaction"])
+async def test_a_database_slow_to_accept_a_connection_is_waited_for_up_to_the_connect_timeout(
+    proxy: FaultProxy, settings_for: Callable[..., Settings], kind: str
+) -> None:
+    # The pool timeout bounds waiting for a free connection, not opening one.
+    patient = TIMEOUTS | {"pool_timeout_seconds": 0.1, "connect_timeout_seconds": 3.0}
+    app: FastAPI = create_app(settings_for(proxy.url, database=patient))
+    async with app.router.lifespan_context(app), client_for(app) as client:
+        proxy.stall()
+        started = time.perf_counter()
+        slow = asyncio.ensure_future(call(client, kind))
+        await asyncio.sleep(0.5)
+        await proxy.recover()
+        response = await slow
+        elapsed = time.perf_counter() - started
+
+    assert response.status_code == NORMAL[kind]
+    assert elapsed >= 0.5  # it did wait for the database

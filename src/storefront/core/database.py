@@ -266,10 +266,13 @@ async def raw_connection(
 
 
 async def get_raw_connections(request: Request) -> ConnectionFactory:
+    settings: DatabaseSettings = request.app.state.settings.database
+    # asyncpg's acquire timeout covers waiting for a connection and opening one;
+    # the engine bounds each on its own. Their sum is the worst case of both.
     return partial(
         raw_connection,
         request.app.state.read_pool,
-        timeout_seconds=request.app.state.settings.database.pool_timeout_seconds,
+        timeout_seconds=settings.pool_timeout_seconds + settings.connect_timeout_seconds,
     )
 
 
