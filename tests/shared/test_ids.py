@@ -32,8 +32,10 @@ def test_typeids_match_the_reference_encoding() -> None:
     # Vectors from the TypeID specification's valid.yml.
     nil = uuid.UUID("00000000-0000-0000-0000-000000000000")
     known = uuid.UUID("0110c853-1d09-52d8-d73e-1194e95b5f19")
+    largest = uuid.UUID("ffffffff-ffff-ffff-ffff-ffffffffffff")
 
     assert format_typeid("prefix", nil) == "prefix_00000000000000000000000000"
+    assert format_typeid("prefix", largest) == "prefix_7zzzzzzzzzzzzzzzzzzzzzzzzz"
     assert format_typeid("prefix", known) == "prefix_0123456789abcdefghjkmnpqrs"
     assert parse_typeid("prefix", "prefix_0123456789abcdefghjkmnpqrs") == known
 

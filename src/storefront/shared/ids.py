@@ -43,15 +43,16 @@ _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 _VALUES = {character: value for value, character in enumerate(_ALPHABET)}
 _SUFFIX_LENGTH = 26
 _EXAMPLE = uuid.UUID("01936b2e-3c4d-7a5b-8c6d-7e8f9a0b1c2d")
+# Every id in a response is formatted, 21 in a page: two characters (10 bits) at a
+# time from a table, half the time of one at a time (task bench: GET /products).
+_CHARACTER_PAIRS = [first + second for first in _ALPHABET for second in _ALPHABET]
+_PAIR_SHIFTS = range(120, -10, -10)  # the 130 bits' 13 pairs, most significant first
 
 
 def format_typeid(prefix: str, value: uuid.UUID) -> str:
     number = value.int
-    characters = []
-    for _ in range(_SUFFIX_LENGTH):
-        characters.append(_ALPHABET[number & 31])
-        number >>= 5
-    return f"{prefix}_{''.join(reversed(characters))}"
+    suffix = "".join([_CHARACTER_PAIRS[number >> shift & 1023] for shift in _PAIR_SHIFTS])
+    return f"{prefix}_{suffix}"
 
 
 def parse_typeid(prefix: str, text: str) -> uuid.UUID:
