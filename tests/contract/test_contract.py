@@ -22,6 +22,7 @@ from tests.contract.shop import Shop, fuzz_config, open_shop
 shop = open_shop(collected_test_database())
 schema = schemathesis.openapi.from_asgi("/openapi.json", shop.app, config=fuzz_config(shop.app))
 
+
 def coin(value: object) -> bool:
     """A stable coin flip per generated value (hypothesis replays must see the same case)."""
     return hashlib.sha256(repr(value).encode()).digest()[0] % 2 == 0

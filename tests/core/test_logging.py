@@ -2,11 +2,14 @@ import io
 import json
 import logging
 
+import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import SecretStr
 
 from storefront.core.config import DatabaseSettings, Settings, SmtpSettings
+from storefront.core.database import create_engine
 from storefront.core.logging import log_handler, request_id_var
+from tests.conftest import DatabaseUnderTest
 
 
 def emitted_line(settings: Settings) -> str:
@@ -73,3 +76,17 @@ def test_a_json_line_inside_a_span_carries_its_trace_and_span_id() -> None:
     assert inside["trace_id"] == format(context.trace_id, "032x")
     assert inside["span_id"] == format(context.span_id, "016x")
     assert inside["request_id"] == "req-42"
+
+
+async def test_the_engine_pool_logs_nothing_at_info_as_sqlalchemy_intends(
+    test_database: DatabaseUnderTest, caplog: pytest.LogCaptureFixture
+) -> None:
+    # SQLAlchemy keeps its loggers at WARNING; a pool subclass must not escape that
+    # and narrate every dispose ("Pool disposed", "Pool recreating") at shutdown.
+    caplog.set_level(logging.INFO)
+    engine = create_engine(test_database.url, DatabaseSettings())
+    async with engine.connect():
+        pass
+    await engine.dispose()
+
+    assert [record.getMessage() for record in caplog.records if "Pool" in record.name] == []

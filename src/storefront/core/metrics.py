@@ -104,6 +104,10 @@ class MeteredPool(AsyncAdaptedQueuePool):
     """The engine's usual pool, keeping the pool gauges current as connections are
     asked for, opened, handed out, returned and closed."""
 
+    # Its log lines go where the pool's would, under "sqlalchemy" (quiet unless
+    # configured), not under this module at the app's INFO level.
+    _sqla_logger_namespace = "sqlalchemy.pool.impl.AsyncAdaptedQueuePool"
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in ("checkout", "checkin", "close", "close_detached"):
