@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.catalog import service as catalog_service
+from storefront.catalog.exceptions import InsufficientStockError, ProductsUnavailableError
 from storefront.catalog.models import Product
 from storefront.shared.ids import format_typeid, uuid7
 from tests.factories import create_product, product_url
@@ -237,3 +238,28 @@ async def test_stock_changes_are_new_versions(session: AsyncSession) -> None:
 
     assert changed is not None
     assert (changed.stock, changed.version) == (3, version + 1)
+
+
+@pytest.mark.parametrize(
+    ("blocker", "error"),
+    [
+        ({"stock": 1}, InsufficientStockError),
+        ({"stock": 9, "archived": True}, ProductsUnavailableError),
+    ],
+)
+async def test_a_reservation_takes_all_its_stock_or_none_even_before_the_rollback(
+    session: AsyncSession, blocker: dict[str, Any], error: type[Exception]
+) -> None:
+    available = await create_product(session, stock=5)
+    blocking = await create_product(session, stock=blocker["stock"])
+    if blocker.get("archived"):
+        await catalog_service.archive_product(session, blocking.id)
+
+    with pytest.raises(error):
+        await catalog_service.reserve_stock(session, {available.id: 2, blocking.id: 3})
+    stocks = await session.execute(
+        text("SELECT stock FROM products WHERE id IN (:a, :b) ORDER BY id = :a DESC"),
+        {"a": available.id, "b": blocking.id},
+    )
+
+    assert stocks.scalars().all() == [5, blocker["stock"]]

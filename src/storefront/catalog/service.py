@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import ARRAY, Integer, Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -124,9 +124,12 @@ async def reserve_stock(
     InsufficientStockError naming every short product; the caller's unit of work
     then rolls back, so nothing stays reserved.
     """
-    # Locking the rows in id order makes concurrent orders for the same
-    # products queue behind each other instead of deadlocking.
-    rows = (await session.execute(_LOCK_FOR_ORDER, {"product_ids": list(quantities)})).all()
+    rows = (
+        await session.execute(
+            _TAKE_FOR_ORDER,
+            {"product_ids": list(quantities), "quantities": list(quantities.values())},
+        )
+    ).all()
     products = {row.id: row for row in rows}
     unavailable = [
         product_id
@@ -146,7 +149,6 @@ async def reserve_stock(
     ]
     if shortages:
         raise InsufficientStockError(shortages)
-    await _change_stock(session, {pid: -quantity for pid, quantity in quantities.items()})
     return {
         row.id: ProductSnapshot(row.id, row.sku, row.name, row.price_cents, row.currency)
         for row in rows
@@ -172,7 +174,25 @@ async def _change_stock(session: AsyncSession, changes: Mapping[uuid.UUID, int])
 # and its cache key, and on the table, so the session runs them as plain SQL without
 # the ORM's handling of entity statements (POST /orders, task bench).
 _PRODUCTS = cast(Table, Product.__table__)
-_LOCK_FOR_ORDER = (
+_STOCK_CHANGE = {
+    "stock": _PRODUCTS.c.stock + bindparam("change"),
+    # A stock change is a new representation: the ETag must change too.
+    "version": _PRODUCTS.c.version + 1,
+    "updated_at": func.now(),
+}
+# Locks the wanted rows and takes the stock in one round trip, only when every product
+# is sold and has enough: the statement returns the rows as they were, from which
+# reserve_stock names what is missing. Locking in id order makes concurrent orders
+# for the same products queue behind each other instead of deadlocking.
+_WANTED = (
+    func.unnest(
+        bindparam("product_ids", type_=ARRAY(_PRODUCTS.c.id.type)),
+        bindparam("quantities", type_=ARRAY(Integer)),
+    )
+    .table_valued("id", "quantity")
+    .render_derived("wanted")
+)
+_LOCKED = (
     select(
         _PRODUCTS.c.id,
         _PRODUCTS.c.sku,
@@ -181,18 +201,22 @@ _LOCK_FOR_ORDER = (
         _PRODUCTS.c.currency,
         _PRODUCTS.c.stock,
         _PRODUCTS.c.archived_at,
+        _WANTED.c.quantity,
     )
-    .where(_PRODUCTS.c.id.in_(bindparam("product_ids", expanding=True)))
+    .join_from(_PRODUCTS, _WANTED, _WANTED.c.id == _PRODUCTS.c.id)
     .order_by(_PRODUCTS.c.id)
-    .with_for_update()
+    .with_for_update(of=_PRODUCTS)
+    .cte("locked")
+)
+_ALL_AVAILABLE = select(func.count()).where(
+    _LOCKED.c.archived_at.is_(None), _LOCKED.c.stock >= _LOCKED.c.quantity
+).scalar_subquery() == func.cardinality(bindparam("product_ids"))
+_TAKE_FOR_ORDER = select(_LOCKED).add_cte(
+    update(_PRODUCTS)
+    .where(_PRODUCTS.c.id == _LOCKED.c.id, _ALL_AVAILABLE)
+    .values(_STOCK_CHANGE | {"stock": _PRODUCTS.c.stock - _LOCKED.c.quantity})
+    .cte("taken")
 )
 _CHANGE_STOCK = (
-    update(_PRODUCTS)
-    .where(_PRODUCTS.c.id == bindparam("product_id"))
-    .values(
-        stock=_PRODUCTS.c.stock + bindparam("change"),
-        # A stock change is a new representation: the ETag must change too.
-        version=_PRODUCTS.c.version + 1,
-        updated_at=func.now(),
-    )
+    update(_PRODUCTS).where(_PRODUCTS.c.id == bindparam("product_id")).values(_STOCK_CHANGE)
 )
