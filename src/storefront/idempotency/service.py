@@ -49,9 +49,26 @@ def fingerprint(payload: Any) -> bytes:
 # session runs them as plain SQL without the ORM's bulk INSERT/UPDATE handling
 # (POST /orders, task bench).
 _RECORDS = cast(Table, IdempotencyRecord.__table__)
-_TRY_LOCK = select(func.pg_try_advisory_xact_lock(bindparam("lock_key", type_=BigInteger)))
-# The values come with each execution, by column name.
-_CLAIM = insert(_RECORDS).on_conflict_do_nothing().returning(_RECORDS.c.key)
+# Takes the key's lock and, only then, claims the key, in one round trip: says
+# whether the lock was taken and whether the key was new. The claim is a SELECT of
+# the lock, so it runs after it; its ON CONFLICT sees records committed meanwhile.
+_LOCK = select(
+    func.pg_try_advisory_xact_lock(bindparam("lock_key", type_=BigInteger)).label("taken")
+).cte("lock")
+_CLAIM_COLUMNS = ("user_id", "key", "request_hash", "locked_until", "expires_at")
+_CLAIMED = (
+    insert(_RECORDS)
+    .from_select(
+        _CLAIM_COLUMNS,
+        select(*(bindparam(name, type_=_RECORDS.c[name].type) for name in _CLAIM_COLUMNS)).where(
+            select(_LOCK.c.taken).scalar_subquery()
+        ),
+    )
+    .on_conflict_do_nothing()
+    .returning(_RECORDS.c.key)
+    .cte("claimed")
+)
+_LOCK_AND_CLAIM = select(_LOCK.c.taken, select(_CLAIMED).exists().label("claimed"))
 # (An UPDATE keeps its columns' names for its SET values.)
 _THIS_KEY = (
     _RECORDS.c.user_id == bindparam("this_user_id"),
@@ -73,10 +90,6 @@ async def claim(
     Raises IdempotencyKeyReusedError for another payload under the same key and
     IdempotencyKeyInProgressError while another request with it is running.
     """
-    if not await session.scalar(
-        _TRY_LOCK, {"lock_key": advisory_lock_key(f"storefront.idempotency:{user_id}:{key}")}
-    ):
-        raise IdempotencyKeyInProgressError(IN_PROGRESS)
     now = datetime.now(UTC)
     claimed = {
         "request_hash": request_hash,
@@ -84,9 +97,16 @@ async def claim(
         "expires_at": now + RETENTION,
     }
     this_key = {"this_user_id": user_id, "this_key": key}
+    lock_key = advisory_lock_key(f"storefront.idempotency:{user_id}:{key}")
     record = None
     while record is None:
-        if await session.scalar(_CLAIM, {"user_id": user_id, "key": key} | claimed) is not None:
+        result = await session.execute(
+            _LOCK_AND_CLAIM, {"lock_key": lock_key, "user_id": user_id, "key": key} | claimed
+        )
+        lock = result.one()
+        if not lock.taken:
+            raise IdempotencyKeyInProgressError(IN_PROGRESS)
+        if lock.claimed:
             return None
         # None only if the record expired and the periodic purge deleted it
         # between the two statements: then it is claimed anew.
