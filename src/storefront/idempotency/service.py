@@ -103,10 +103,10 @@ async def claim(
         result = await session.execute(
             _LOCK_AND_CLAIM, {"lock_key": lock_key, "user_id": user_id, "key": key} | claimed
         )
-        lock = result.one()
-        if not lock.taken:
+        outcome = result.one()
+        if not outcome.taken:
             raise IdempotencyKeyInProgressError(IN_PROGRESS)
-        if lock.claimed:
+        if outcome.claimed:
             return None
         # None only if the record expired and the periodic purge deleted it
         # between the two statements: then it is claimed anew.
