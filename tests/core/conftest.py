@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Response
 from httpx import AsyncClient
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,6 +49,13 @@ async def conflict() -> None:
 async def crash() -> None:
     """Fail unexpectedly, with internals in the message."""
     raise RuntimeError("secret internals: password=hunter2")
+
+
+@probe_router.get("/cacheable")
+async def cacheable(response: Response) -> None:
+    """Say how the response may be cached, and try to loosen a hardening header."""
+    response.headers["Cache-Control"] = "public, max-age=60"
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
 
 
 @probe_router.post("/users/{email}", status_code=201)

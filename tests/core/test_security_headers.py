@@ -28,6 +28,17 @@ async def test_every_response_is_hardened_and_not_cacheable(
     assert response.headers["cache-control"] == "no-store"
 
 
+async def test_a_route_may_allow_caching_but_not_loosen_the_hardening(
+    probe_client: AsyncClient,
+) -> None:
+    response = await probe_client.get("/probe/cacheable")
+
+    assert response.headers.get_list("cache-control") == ["public, max-age=60"]
+    for name, value in HARDENING.items():
+        assert response.headers.get_list(name) == [value]
+    assert response.headers.get_list("x-request-id") == [response.headers["x-request-id"]]
+
+
 async def test_an_unexpected_500_is_hardened_too(probe_client: AsyncClient) -> None:
     response = await probe_client.get("/probe/crash")
 
