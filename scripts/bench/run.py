@@ -214,6 +214,12 @@ def measure(
     return result_of(scenario, run)
 
 
+def median_of(measured: list[Result], label: str) -> Result:
+    median = sorted(measured, key=lambda result: result.requests_per_second)[len(measured) // 2]
+    median.scenario = f"{label} (median of {len(measured)})"
+    return median
+
+
 def write_ids(name: str, ids: list[str]) -> str:
     path = OUTPUT_DIR / f"{name}.txt"
     path.write_text("\n".join(ids) + "\n")
@@ -263,97 +269,115 @@ def main() -> None:
     server_env["DATABASE_POOL_SIZE"] = str(20 // arguments.workers)
     server_env["DATABASE_READ_POOL_SIZE"] = str(20 // arguments.workers)
     # The yardsticks serve the same row: Starlette + asyncpg, then the least FastAPI does.
-    yardsticks = {}
+    # They stay up for the whole run and are measured three times across it (first,
+    # after the app's scenarios, last); the median counts, so the machine's drift over
+    # the run does not fall on every ratio at once.
     yardstick_env = {"BENCH_IDS_FILE": write_ids("raw_product_ids", raw_product_ids)}
-    for app_name, label in [
-        ("app", "baseline (Starlette + asyncpg)"),
-        ("floor", "framework floor (FastAPI + asyncpg + pydantic)"),
-    ]:
-        with serving(
-            [*uvicorn, "--app-dir", "scripts/bench", f"baseline:{app_name}"],
-            server_env | {"DATABASE_URL": plain_url(database_url)},
-            free_port(),
-            OUTPUT_DIR / f"{app_name}.log",
-        ) as yardstick_url:
-            print(f"Measuring the {label}...", flush=True)
-            yardsticks[app_name] = measure(yardstick_url, "baseline", arguments, yardstick_env)
-            yardsticks[app_name].scenario = label
-    baseline, floor = yardsticks["app"], yardsticks["floor"]
-    results: list[Result] = [baseline, floor]
-
-    with serving(
-        app_server,
-        server_env,
-        free_port(),
-        OUTPUT_DIR / "app.log",
-    ) as app_url:
-        login = httpx.post(
-            f"{app_url}/api/v1/auth/token", data={"username": EMAIL, "password": PASSWORD}
-        )
-        login.raise_for_status()
-        token = login.json()["access_token"]
-        login_body = f"username={EMAIL.replace('@', '%40')}&password={PASSWORD}"
-        products_env = {"BENCH_IDS_FILE": write_ids("product_ids", product_ids)}
-        orders_env = {"BENCH_IDS_FILE": write_ids("order_ids", order_ids), "BENCH_TOKEN": token}
-        scenarios = [
-            ("GET /products/{id}", "product", products_env, None),
-            ("GET /products?limit=20", "product_page", products_env, None),
-            ("GET /orders/{id}", "order", orders_env, None),
-            ("POST /orders", "place_order", products_env | {"BENCH_TOKEN": token}, None),
-            ("POST /auth/token", "login", {"BENCH_LOGIN_BODY": login_body}, 8),
-        ]
-        for label, scenario, env, connections in scenarios:
-            print(f"Measuring {label}...", flush=True)
-            result = measure(app_url, scenario, arguments, env, connections=connections)
-            result.scenario = label
-            results.append(result)
-
-        print("Measuring reads during a login storm...", flush=True)
-        storm_env = {"BENCH_LOGIN_BODY": login_body}
-        storm = wrk(app_url, "login", seconds=arguments.duration + 2, connections=32, env=storm_env)
-        time.sleep(1)
-        reads = measure(app_url, "product", arguments, products_env, connections=16)
-        logins = result_of("login", storm)
-        reads.scenario = "GET /products/{id} during 32-connection login storm"
-        logins.scenario = "POST /auth/token (the storm)"
-        results += [reads, logins]
-
-    # What metrics and tracing cost: the reads on three servers at once (both off,
-    # metrics on, tracing on), measured in turn, round after round, so the machine's
-    # drift falls on all three alike; the median round counts. Spans go to an OTLP
-    # endpoint nobody listens on: the app pays for making them, and the exporter,
-    # failing in its own thread, drops them.
-    variants = {
-        "off": {"METRICS_ENABLED": "false"},
-        "metrics on": {},
-        "tracing on": {
-            "METRICS_ENABLED": "false",
-            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}",
-        },
+    yardstick_labels = {
+        "app": "baseline (Starlette + asyncpg)",
+        "floor": "framework floor (FastAPI + asyncpg + pydantic)",
     }
-    with ExitStack() as servers:
-        urls = {
-            variant: servers.enter_context(
+    yardstick_rounds: dict[str, list[Result]] = {name: [] for name in yardstick_labels}
+    with ExitStack() as yardsticks:
+        yardstick_urls = {
+            name: yardsticks.enter_context(
                 serving(
-                    app_server,
-                    server_env | variant_env,
+                    [*uvicorn, "--app-dir", "scripts/bench", f"baseline:{name}"],
+                    server_env | {"DATABASE_URL": plain_url(database_url)},
                     free_port(),
-                    OUTPUT_DIR / f"app-{variant.replace(' ', '-')}.log",
+                    OUTPUT_DIR / f"{name}.log",
                 )
             )
-            for variant, variant_env in variants.items()
+            for name in yardstick_labels
         }
-        rounds: dict[tuple[str, str], list[Result]] = {}
-        for round_number in range(1, arguments.rounds + 1):
-            print(f"Measuring metrics and tracing, round {round_number}...", flush=True)
-            for label, scenario, env, _ in scenarios[:3]:
-                for variant, url in urls.items():
-                    result = measure(url, scenario, arguments, env)
-                    rounds.setdefault((label, variant), []).append(result)
-    for (label, variant), measured in rounds.items():
-        median = sorted(measured, key=lambda result: result.requests_per_second)[len(measured) // 2]
-        median.scenario = f"{label}, {variant} (median of {len(measured)})"
-        results.append(median)
+
+        def measure_yardsticks() -> None:
+            for name, url in yardstick_urls.items():
+                print(f"Measuring the {yardstick_labels[name]}...", flush=True)
+                yardstick_rounds[name].append(measure(url, "baseline", arguments, yardstick_env))
+
+        measure_yardsticks()
+        results: list[Result] = []
+
+        with serving(
+            app_server,
+            server_env,
+            free_port(),
+            OUTPUT_DIR / "app.log",
+        ) as app_url:
+            login = httpx.post(
+                f"{app_url}/api/v1/auth/token", data={"username": EMAIL, "password": PASSWORD}
+            )
+            login.raise_for_status()
+            token = login.json()["access_token"]
+            login_body = f"username={EMAIL.replace('@', '%40')}&password={PASSWORD}"
+            products_env = {"BENCH_IDS_FILE": write_ids("product_ids", product_ids)}
+            orders_env = {"BENCH_IDS_FILE": write_ids("order_ids", order_ids), "BENCH_TOKEN": token}
+            scenarios = [
+                ("GET /products/{id}", "product", products_env, None),
+                ("GET /products?limit=20", "product_page", products_env, None),
+                ("GET /orders/{id}", "order", orders_env, None),
+                ("POST /orders", "place_order", products_env | {"BENCH_TOKEN": token}, None),
+                ("POST /auth/token", "login", {"BENCH_LOGIN_BODY": login_body}, 8),
+            ]
+            for label, scenario, env, connections in scenarios:
+                print(f"Measuring {label}...", flush=True)
+                result = measure(app_url, scenario, arguments, env, connections=connections)
+                result.scenario = label
+                results.append(result)
+
+            print("Measuring reads during a login storm...", flush=True)
+            storm_env = {"BENCH_LOGIN_BODY": login_body}
+            storm = wrk(
+                app_url, "login", seconds=arguments.duration + 2, connections=32, env=storm_env
+            )
+            time.sleep(1)
+            reads = measure(app_url, "product", arguments, products_env, connections=16)
+            logins = result_of("login", storm)
+            reads.scenario = "GET /products/{id} during 32-connection login storm"
+            logins.scenario = "POST /auth/token (the storm)"
+            results += [reads, logins]
+        measure_yardsticks()
+
+        # What metrics and tracing cost: the reads on three servers at once (both off,
+        # metrics on, tracing on), measured in turn, round after round, so the machine's
+        # drift falls on all three alike; the median round counts. Spans go to an OTLP
+        # endpoint nobody listens on: the app pays for making them, and the exporter,
+        # failing in its own thread, drops them.
+        variants = {
+            "off": {"METRICS_ENABLED": "false"},
+            "metrics on": {},
+            "tracing on": {
+                "METRICS_ENABLED": "false",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}",
+            },
+        }
+        with ExitStack() as servers:
+            urls = {
+                variant: servers.enter_context(
+                    serving(
+                        app_server,
+                        server_env | variant_env,
+                        free_port(),
+                        OUTPUT_DIR / f"app-{variant.replace(' ', '-')}.log",
+                    )
+                )
+                for variant, variant_env in variants.items()
+            }
+            rounds: dict[tuple[str, str], list[Result]] = {}
+            for round_number in range(1, arguments.rounds + 1):
+                print(f"Measuring metrics and tracing, round {round_number}...", flush=True)
+                for label, scenario, env, _ in scenarios[:3]:
+                    for variant, url in urls.items():
+                        result = measure(url, scenario, arguments, env)
+                        rounds.setdefault((label, variant), []).append(result)
+        for (label, variant), measured in rounds.items():
+            results.append(median_of(measured, f"{label}, {variant}"))
+        measure_yardsticks()
+    baseline, floor = (
+        median_of(yardstick_rounds[name], label) for name, label in yardstick_labels.items()
+    )
+    results[:0] = [baseline, floor]
 
     for result in results[1:]:
         result.ratio_to_baseline = round(
