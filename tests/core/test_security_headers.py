@@ -36,7 +36,7 @@ async def test_a_route_may_allow_caching_but_not_loosen_the_hardening(
     assert response.headers.get_list("cache-control") == ["public, max-age=60"]
     for name, value in HARDENING.items():
         assert response.headers.get_list(name) == [value]
-    assert response.headers.get_list("x-request-id") == [response.headers["x-request-id"]]
+    assert len(response.headers.get_list("x-request-id")) == 1
 
 
 async def test_an_unexpected_500_is_hardened_too(probe_client: AsyncClient) -> None:
