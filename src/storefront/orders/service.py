@@ -87,7 +87,8 @@ async def place_order(
 # come as one array per column, so every order size runs the same statement.
 _ORDERS = cast(Table, Order.__table__)
 _ORDER_LINES = cast(Table, OrderLine.__table__)
-_PLACED_COLUMNS = ("id", "user_id", "status", "total_cents", "currency", "note")
+# The database stamps the times; every other column comes from `placed`.
+_PLACED_COLUMNS = [column.name for column in _ORDERS.c if column.server_default is None]
 _LINE_COLUMNS = [column.name for column in _ORDER_LINES.c]
 _NEW_LINES = (
     func.unnest(
