@@ -297,82 +297,9 @@ def main() -> None:
                 yardstick_rounds[name].append(measure(url, "baseline", arguments, yardstick_env))
 
         measure_yardsticks()
-        results: list[Result] = []
-
-        with serving(
-            app_server,
-            server_env,
-            free_port(),
-            OUTPUT_DIR / "app.log",
-        ) as app_url:
-            login = httpx.post(
-                f"{app_url}/api/v1/auth/token", data={"username": EMAIL, "password": PASSWORD}
-            )
-            login.raise_for_status()
-            token = login.json()["access_token"]
-            login_body = f"username={EMAIL.replace('@', '%40')}&password={PASSWORD}"
-            products_env = {"BENCH_IDS_FILE": write_ids("product_ids", product_ids)}
-            orders_env = {"BENCH_IDS_FILE": write_ids("order_ids", order_ids), "BENCH_TOKEN": token}
-            scenarios = [
-                ("GET /products/{id}", "product", products_env, None),
-                ("GET /products?limit=20", "product_page", products_env, None),
-                ("GET /orders/{id}", "order", orders_env, None),
-                ("POST /orders", "place_order", products_env | {"BENCH_TOKEN": token}, None),
-                ("POST /auth/token", "login", {"BENCH_LOGIN_BODY": login_body}, 8),
-            ]
-            for label, scenario, env, connections in scenarios:
-                print(f"Measuring {label}...", flush=True)
-                result = measure(app_url, scenario, arguments, env, connections=connections)
-                result.scenario = label
-                results.append(result)
-
-            print("Measuring reads during a login storm...", flush=True)
-            storm_env = {"BENCH_LOGIN_BODY": login_body}
-            storm = wrk(
-                app_url, "login", seconds=arguments.duration + 2, connections=32, env=storm_env
-            )
-            time.sleep(1)
-            reads = measure(app_url, "product", arguments, products_env, connections=16)
-            logins = result_of("login", storm)
-            reads.scenario = "GET /products/{id} during 32-connection login storm"
-            logins.scenario = "POST /auth/token (the storm)"
-            results += [reads, logins]
+        results, reads = measure_app(app_server, server_env, arguments, product_ids, order_ids)
         measure_yardsticks()
-
-        # What metrics and tracing cost: the reads on three servers at once (both off,
-        # metrics on, tracing on), measured in turn, round after round, so the machine's
-        # drift falls on all three alike; the median round counts. Spans go to an OTLP
-        # endpoint nobody listens on: the app pays for making them, and the exporter,
-        # failing in its own thread, drops them.
-        variants = {
-            "off": {"METRICS_ENABLED": "false"},
-            "metrics on": {},
-            "tracing on": {
-                "METRICS_ENABLED": "false",
-                "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}",
-            },
-        }
-        with ExitStack() as servers:
-            urls = {
-                variant: servers.enter_context(
-                    serving(
-                        app_server,
-                        server_env | variant_env,
-                        free_port(),
-                        OUTPUT_DIR / f"app-{variant.replace(' ', '-')}.log",
-                    )
-                )
-                for variant, variant_env in variants.items()
-            }
-            rounds: dict[tuple[str, str], list[Result]] = {}
-            for round_number in range(1, arguments.rounds + 1):
-                print(f"Measuring metrics and tracing, round {round_number}...", flush=True)
-                for label, scenario, env, _ in scenarios[:3]:
-                    for variant, url in urls.items():
-                        result = measure(url, scenario, arguments, env)
-                        rounds.setdefault((label, variant), []).append(result)
-        for (label, variant), measured in rounds.items():
-            results.append(median_of(measured, f"{label}, {variant}"))
+        results += measure_metrics_and_tracing(app_server, server_env, arguments, reads)
         measure_yardsticks()
     baseline, floor = (
         median_of(yardstick_rounds[name], label) for name, label in yardstick_labels.items()
@@ -393,6 +320,98 @@ def main() -> None:
     rate = asyncio.run(jobs_per_second(database_url, worker_settings, JOBS))
     report(results)
     print(f"One worker: {rate:,.0f} jobs/s ({JOBS:,} no-op jobs, JOBS_CONCURRENCY=10)")
+
+
+# A scenario: its label, its name in load.lua, wrk's extra environment, and its
+# connections (None: --connections).
+Scenario = tuple[str, str, dict[str, str], int | None]
+
+
+def measure_app(
+    app_server: list[str],
+    server_env: dict[str, str],
+    arguments: argparse.Namespace,
+    product_ids: list[str],
+    order_ids: list[str],
+) -> tuple[list[Result], list[Scenario]]:
+    """Every scenario on the app as deployed, then reads during a login storm; the
+    results, and the read scenarios (for the metrics and tracing comparison)."""
+    results: list[Result] = []
+    with serving(app_server, server_env, free_port(), OUTPUT_DIR / "app.log") as app_url:
+        login = httpx.post(
+            f"{app_url}/api/v1/auth/token", data={"username": EMAIL, "password": PASSWORD}
+        )
+        login.raise_for_status()
+        token = login.json()["access_token"]
+        login_body = f"username={EMAIL.replace('@', '%40')}&password={PASSWORD}"
+        products_env = {"BENCH_IDS_FILE": write_ids("product_ids", product_ids)}
+        orders_env = {"BENCH_IDS_FILE": write_ids("order_ids", order_ids), "BENCH_TOKEN": token}
+        scenarios: list[Scenario] = [
+            ("GET /products/{id}", "product", products_env, None),
+            ("GET /products?limit=20", "product_page", products_env, None),
+            ("GET /orders/{id}", "order", orders_env, None),
+            ("POST /orders", "place_order", products_env | {"BENCH_TOKEN": token}, None),
+            ("POST /auth/token", "login", {"BENCH_LOGIN_BODY": login_body}, 8),
+        ]
+        for label, scenario, env, connections in scenarios:
+            print(f"Measuring {label}...", flush=True)
+            result = measure(app_url, scenario, arguments, env, connections=connections)
+            result.scenario = label
+            results.append(result)
+
+        print("Measuring reads during a login storm...", flush=True)
+        storm_env = {"BENCH_LOGIN_BODY": login_body}
+        storm = wrk(app_url, "login", seconds=arguments.duration + 2, connections=32, env=storm_env)
+        time.sleep(1)
+        reads = measure(app_url, "product", arguments, products_env, connections=16)
+        logins = result_of("login", storm)
+        reads.scenario = "GET /products/{id} during 32-connection login storm"
+        logins.scenario = "POST /auth/token (the storm)"
+        results += [reads, logins]
+    return results, scenarios[:3]
+
+
+def measure_metrics_and_tracing(
+    app_server: list[str],
+    server_env: dict[str, str],
+    arguments: argparse.Namespace,
+    reads: list[Scenario],
+) -> list[Result]:
+    """What metrics and tracing cost: the reads on three servers at once (both off,
+    metrics on, tracing on), measured in turn, round after round, so the machine's
+    drift falls on all three alike; the median round counts. Spans go to an OTLP
+    endpoint nobody listens on: the app pays for making them, and the exporter,
+    failing in its own thread, drops them."""
+    variants = {
+        "off": {"METRICS_ENABLED": "false"},
+        "metrics on": {},
+        "tracing on": {
+            "METRICS_ENABLED": "false",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}",
+        },
+    }
+    rounds: dict[tuple[str, str], list[Result]] = {}
+    with ExitStack() as servers:
+        urls = {
+            variant: servers.enter_context(
+                serving(
+                    app_server,
+                    server_env | variant_env,
+                    free_port(),
+                    OUTPUT_DIR / f"app-{variant.replace(' ', '-')}.log",
+                )
+            )
+            for variant, variant_env in variants.items()
+        }
+        for round_number in range(1, arguments.rounds + 1):
+            print(f"Measuring metrics and tracing, round {round_number}...", flush=True)
+            for label, scenario, env, _ in reads:
+                for variant, url in urls.items():
+                    result = measure(url, scenario, arguments, env)
+                    rounds.setdefault((label, variant), []).append(result)
+    return [
+        median_of(measured, f"{label}, {variant}") for (label, variant), measured in rounds.items()
+    ]
 
 
 def report(results: list[Result]) -> None:
